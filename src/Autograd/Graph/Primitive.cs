@@ -1,0 +1,28 @@
+namespace Autograd;
+
+/// <summary>
+/// An operation with a hand-written derivative. Each primitive lives in one file of <c>Primitives/</c> with its
+/// forward kernel, its vector-Jacobian product and its public entry point in <see cref="Ops"/>. Users add their
+/// own differentiable functions with <see cref="Ad.CustomVjp"/>.
+/// </summary>
+public abstract class Primitive
+{
+    /// <summary>The operation's name as shown in graph listings, e.g. <c>tanh</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The operation's attributes as text (axes, exponents...), empty when it has none.</summary>
+    public virtual string Attributes => "";
+
+    /// <summary>
+    /// The vector-Jacobian product: given the node <paramref name="y"/> this primitive produced (its inputs and value)
+    /// and the cotangent <paramref name="gy"/> of its value, the cotangent of each input, or null for an input that
+    /// gets no gradient. Returned arrays may alias <paramref name="gy"/> or other immutable arrays.
+    /// </summary>
+    internal abstract NDArray?[] Vjp(Tensor y, NDArray gy);
+
+    /// <summary>Records a new node of this primitive.</summary>
+    internal Tensor Record(NDArray value, params Tensor[] inputs) => new(value, this, inputs);
+
+    /// <inheritdoc/>
+    public override string ToString() => Attributes.Length == 0 ? Name : $"{Name}({Attributes})";
+}

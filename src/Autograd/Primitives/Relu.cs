@@ -1,0 +1,31 @@
+namespace Autograd;
+
+public static partial class Ops
+{
+    /// <summary>max(x, 0) elementwise. Derivative: g where x &gt; 0, else 0 (so 0 at x = 0, as in PyTorch).</summary>
+    public static Tensor Relu(Tensor x) => ReluOp.Instance.Record(Kernels.Map<ReluOp.Fwd>(x.Value), x);
+}
+
+internal sealed class ReluOp : Primitive
+{
+    public static readonly ReluOp Instance = new();
+    public override string Name => "relu";
+
+    internal struct Fwd : IUnaryKernel
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y, double arg) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < y.Length; i++) y[i] = x[i] > T.Zero || T.IsNaN(x[i]) ? x[i] : T.Zero;
+        }
+    }
+
+    private struct Bwd : IBinaryKernel
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gy, Span<T> gx) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < gx.Length; i++) gx[i] = x[i] > T.Zero ? gy[i] : T.Zero;
+        }
+    }
+
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Kernels.Zip<Bwd>(y.InputArray[0].Value, gy)];
+}

@@ -1,0 +1,110 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Autograd.Tensors;
+
+/// <summary>Kernels that move elements without arithmetic (permute, concat, slice, gather) and their adjoints.</summary>
+internal static class Layout
+{
+    /// <summary>y[i_perm[0], ..] = x[i_0, ..]: axis k of the result is axis perm[k] of x.</summary>
+    public static NDArray Permute(NDArray x, int[] perm)
+    {
+        var dims = new int[x.Rank];
+        for (int k = 0; k < perm.Length; k++) dims[k] = x.Shape[perm[k]];
+        var shape = Shape.Of(dims);
+        return x.DType == DType.Float32 ? Permute<float>(x, perm, shape) : Permute<double>(x, perm, shape);
+    }
+
+    private static NDArray Permute<T>(NDArray x, int[] perm, Shape shape) where T : unmanaged
+    {
+        var y = NDArray.Empty<T>(shape);
+        T[] xd = x.Array<T>(), yd = y.Array<T>();
+        int rank = shape.Rank;
+        if (yd.Length == 0) return y;
+        var xs = x.Shape.Strides();
+        var s = new int[rank];
+        for (int k = 0; k < rank; k++) s[k] = xs[perm[k]];
+        var idx = new int[rank];
+        int off = 0;
+        for (int i = 0; i < yd.Length; i++)
+        {
+            yd[i] = xd[off];
+            for (int ax = rank - 1; ax >= 0; ax--)
+            {
+                idx[ax]++;
+                off += s[ax];
+                if (idx[ax] < shape[ax]) break;
+                off -= s[ax] * idx[ax];
+                idx[ax] = 0;
+            }
+        }
+        return y;
+    }
+
+    /// <summary>Concatenates arrays of one dtype along <paramref name="axis"/> (shapes already checked).</summary>
+    public static NDArray Concat(IReadOnlyList<NDArray> xs, int axis, Shape shape)
+    {
+        var y = NDArray.Empty(shape, xs[0].DType);
+        var (outer, _, inner) = Reduce.Lanes(shape, axis);
+        int rowOut = shape[axis] * inner, at = 0;
+        foreach (var x in xs)
+        {
+            int block = x.Shape[axis] * inner;
+            for (int o = 0; o < outer; o++) Array.Copy(x.Data, o * block, y.Data, o * rowOut + at, block);
+            at += block;
+        }
+        return y;
+    }
+
+    /// <summary>x[start:stop:step] along <paramref name="axis"/> (bounds already checked).</summary>
+    public static NDArray Slice(NDArray x, int axis, int start, int count, int step)
+    {
+        var y = NDArray.Empty(x.Shape.WithAxis(axis, count), x.DType);
+        var (outer, n, inner) = Reduce.Lanes(x.Shape, axis);
+        for (int o = 0; o < outer; o++)
+        {
+            if (step == 1) { Array.Copy(x.Data, (o * n + start) * inner, y.Data, o * count * inner, count * inner); continue; }
+            for (int j = 0; j < count; j++)
+                Array.Copy(x.Data, (o * n + start + j * step) * inner, y.Data, (o * count + j) * inner, inner);
+        }
+        return y;
+    }
+
+    /// <summary>The adjoint of <see cref="Slice"/>: g placed into zeros of <paramref name="shape"/>.</summary>
+    public static NDArray Unslice(NDArray g, Shape shape, int axis, int start, int step)
+    {
+        var y = NDArray.Zeros(shape, g.DType);
+        var (outer, n, inner) = Reduce.Lanes(shape, axis);
+        int count = g.Shape[axis];
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < count; j++)
+                Array.Copy(g.Data, (o * count + j) * inner, y.Data, (o * n + start + j * step) * inner, inner);
+        return y;
+    }
+
+    /// <summary>y[i, ...] = table[indices[i], ...] (indices already checked).</summary>
+    public static NDArray GatherRows(NDArray table, int[] indices, Shape shape)
+    {
+        var y = NDArray.Empty(shape, table.DType);
+        int row = table.Rank == 0 ? 1 : table.Size / table.Shape[0];
+        for (int i = 0; i < indices.Length; i++) Array.Copy(table.Data, indices[i] * row, y.Data, i * row, row);
+        return y;
+    }
+
+    /// <summary>The adjoint of <see cref="GatherRows"/>: rows of g added into zeros of <paramref name="shape"/>; repeated indices accumulate.</summary>
+    public static NDArray ScatterAddRows(NDArray g, int[] indices, Shape shape) =>
+        g.DType == DType.Float32 ? ScatterAddRows<float>(g, indices, shape) : ScatterAddRows<double>(g, indices, shape);
+
+    private static NDArray ScatterAddRows<T>(NDArray g, int[] indices, Shape shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = NDArray.Zeros(shape, g.DType);
+        T[] gd = g.Array<T>(), yd = y.Array<T>();
+        int row = shape.Size / Math.Max(shape[0], 1);
+        for (int i = 0; i < indices.Length; i++)
+        {
+            var dst = yd.AsSpan(indices[i] * row, row);
+            TensorPrimitives.Add<T>(dst, gd.AsSpan(i * row, row), dst);
+        }
+        return y;
+    }
+}
