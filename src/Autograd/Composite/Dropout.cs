@@ -19,5 +19,5 @@ public static partial class Ops
     public static Tensor Dropout(Tensor x, double p, int seed) => Dropout(x, p, new Random(seed));
 
     /// <summary>The same value cut off from the graph: gradients do not flow through it (JAX <c>stop_gradient</c>, PyTorch <c>detach</c>).</summary>
-    public static Tensor StopGradient(Tensor x) => x.IsLeaf ? x : new Tensor(x.Value);
+    public static Tensor StopGradient(Tensor x) => new(x.Value);
 }
