@@ -18,6 +18,4 @@ public static partial class Ops
     /// <summary>Inverted dropout with a mask drawn from <c>new Random(seed)</c>.</summary>
     public static Tensor Dropout(Tensor x, double p, int seed) => Dropout(x, p, new Random(seed));
 
-    /// <summary>The same value cut off from the graph: gradients do not flow through it (JAX <c>stop_gradient</c>, PyTorch <c>detach</c>).</summary>
-    public static Tensor StopGradient(Tensor x) => new(x.Value);
 }
