@@ -4,11 +4,13 @@ namespace Autograd;
 
 public sealed partial class Tensor
 {
-    /// <summary>A leaf from row-major values and a shape (copied).</summary>
-    public static Tensor FromArray(double[] values, params int[] shape) => new(NDArray.From<double>(values, Shape.Of(shape)));
+    /// <summary>A leaf from row-major values and a shape (copied); with no shape, a vector. Use <see cref="Scalar"/> for rank 0.</summary>
+    public static Tensor FromArray(double[] values, params int[] shape) => new(NDArray.From<double>(values, VectorIfNone(values.Length, shape)));
 
-    /// <summary>A leaf from row-major values and a shape (copied).</summary>
-    public static Tensor FromArray(float[] values, params int[] shape) => new(NDArray.From<float>(values, Shape.Of(shape)));
+    /// <summary>A leaf from row-major values and a shape (copied); with no shape, a vector. Use <see cref="Scalar"/> for rank 0.</summary>
+    public static Tensor FromArray(float[] values, params int[] shape) => new(NDArray.From<float>(values, VectorIfNone(values.Length, shape)));
+
+    private static Shape VectorIfNone(int length, int[] shape) => shape.Length == 0 ? Shape.Of(length) : Shape.Of(shape);
 
     /// <summary>A leaf from a rectangular (<c>double[,]</c>, <c>float[,,]</c>...) or jagged (<c>double[][]</c>) array of
     /// float or double; a one-dimensional array becomes a vector.</summary>

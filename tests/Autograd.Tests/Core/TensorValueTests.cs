@@ -33,6 +33,7 @@ public class TensorValueTests
         Assert.Equal(new double[] { 1, 1.25, 1.5, 1.75, 2 }, Tensor.Linspace(1, 2, 5, DType.Float64).ToDoubleArray());
         Assert.Equal(new double[] { 1, 0, 0, 0, 1, 0 }, Tensor.Eye(2, 3).ToDoubleArray());
         Assert.Equal(new double[] { 7, 7 }, Tensor.Full(Shape.Of(2), 7).ToDoubleArray());
+        Assert.Equal(Shape.Of(3), Tensor.FromArray(new double[] { 1, 2, 3 }).Shape);
         Assert.Equal(0.0, Tensor.Zeros(Shape.Of(2, 2)).ToDoubleArray().Sum());
         Assert.Equal(4.0, Tensor.Ones(Shape.Of(2, 2)).ToDoubleArray().Sum());
     }
