@@ -4,13 +4,17 @@ namespace Autograd;
 
 public sealed partial class Tensor
 {
-    /// <summary>A leaf from row-major values and a shape (copied); with no shape, a vector. Use <see cref="Scalar"/> for rank 0.</summary>
-    public static Tensor FromArray(double[] values, params int[] shape) => new(NDArray.From<double>(values, VectorIfNone(values.Length, shape)));
+    /// <summary>A vector leaf holding a copy of <paramref name="values"/>.</summary>
+    public static Tensor FromArray(double[] values) => FromArray(values, values.Length);
 
-    /// <summary>A leaf from row-major values and a shape (copied); with no shape, a vector. Use <see cref="Scalar"/> for rank 0.</summary>
-    public static Tensor FromArray(float[] values, params int[] shape) => new(NDArray.From<float>(values, VectorIfNone(values.Length, shape)));
+    /// <summary>A vector leaf holding a copy of <paramref name="values"/>.</summary>
+    public static Tensor FromArray(float[] values) => FromArray(values, values.Length);
 
-    private static Shape VectorIfNone(int length, int[] shape) => shape.Length == 0 ? Shape.Of(length) : Shape.Of(shape);
+    /// <summary>A leaf from row-major values and a shape (copied); an empty shape is a scalar.</summary>
+    public static Tensor FromArray(double[] values, params int[] shape) => new(NDArray.From<double>(values, Shape.Of(shape)));
+
+    /// <summary>A leaf from row-major values and a shape (copied); an empty shape is a scalar.</summary>
+    public static Tensor FromArray(float[] values, params int[] shape) => new(NDArray.From<float>(values, Shape.Of(shape)));
 
     /// <summary>A leaf from a rectangular (<c>double[,]</c>, <c>float[,,]</c>...) or jagged (<c>double[][]</c>) array of
     /// float or double; a one-dimensional array becomes a vector.</summary>
