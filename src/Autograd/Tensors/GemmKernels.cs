@@ -1,0 +1,218 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Autograd.Tensors;
+
+/// <summary>Register-blocked micro-kernels for <see cref="Gemm"/>. Each computes one MR x NR tile of C from a
+/// packed A micro-panel (kc steps of MR values) and a packed B micro-panel (kc steps of NR values).</summary>
+internal static unsafe class GemmKernels
+{
+    /// <summary>Rows of the AVX-512 kernel's tile.</summary>
+    public const int MR512 = 8;
+
+    /// <summary>Rows of the Vector256 kernel's tile (16 ymm registers: 12 accumulators + 2 B + 1 broadcast).</summary>
+    public const int MR256 = 6;
+
+    /// <summary>Rows and columns of the scalar fallback kernel's tile.</summary>
+    public const int MRScalar = 4;
+
+    /// <summary>Fused multiply-add <c>a * b + c</c> for float or double vectors (plain multiply-add otherwise).</summary>
+    /// <param name="a">First factor.</param>
+    /// <param name="b">Second factor.</param>
+    /// <param name="c">Addend.</param>
+    /// <returns><c>a * b + c</c>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+    {
+        // PERF: typeof(T) tests are JIT-time constants, so this collapses to a single vfmadd instruction.
+        if (typeof(T) == typeof(float))
+            return Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double))
+            return Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        return a * b + c;
+    }
+
+    /// <summary>Fused multiply-add <c>a * b + c</c> for float or double 256-bit vectors.</summary>
+    /// <param name="a">First factor.</param>
+    /// <param name="b">Second factor.</param>
+    /// <param name="c">Addend.</param>
+    /// <returns><c>a * b + c</c>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Fma<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c)
+    {
+        if (typeof(T) == typeof(float))
+            return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double))
+            return Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        return a * b + c;
+    }
+
+    /// <summary>Stores one accumulator row pair to C, adding C's previous contents when <paramref name="load"/>.</summary>
+    /// <param name="c">Start of the C row.</param>
+    /// <param name="x0">Left half of the row.</param>
+    /// <param name="x1">Right half of the row.</param>
+    /// <param name="load">Whether to accumulate into C.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(T* c, Vector512<T> x0, Vector512<T> x1, bool load) where T : unmanaged
+    {
+        if (load)
+        {
+            x0 += Vector512.Load(c);
+            x1 += Vector512.Load(c + Vector512<T>.Count);
+        }
+        x0.Store(c);
+        x1.Store(c + Vector512<T>.Count);
+    }
+
+    /// <summary>Stores one 256-bit accumulator row pair to C, adding C's previous contents when <paramref name="load"/>.</summary>
+    /// <param name="c">Start of the C row.</param>
+    /// <param name="x0">Left half of the row.</param>
+    /// <param name="x1">Right half of the row.</param>
+    /// <param name="load">Whether to accumulate into C.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(T* c, Vector256<T> x0, Vector256<T> x1, bool load) where T : unmanaged
+    {
+        if (load)
+        {
+            x0 += Vector256.Load(c);
+            x1 += Vector256.Load(c + Vector256<T>.Count);
+        }
+        x0.Store(c);
+        x1.Store(c + Vector256<T>.Count);
+    }
+
+    /// <summary>AVX-512 kernel: an 8 x (2 * Vector512&lt;T&gt;.Count) tile (8x32 float, 8x16 double).</summary>
+    /// <param name="kc">Depth of the packed panels.</param>
+    /// <param name="a">Packed A micro-panel, kc x 8.</param>
+    /// <param name="b">Packed B micro-panel, kc x NR.</param>
+    /// <param name="c">Top-left of the C tile.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <param name="load">Add to C (true) or overwrite it (false).</param>
+    // PERF: AggressiveOptimization skips tier-0 so the hot loop is register-allocated from the first call;
+    // 16 accumulators + 2 B vectors + 1 broadcast fit in the 32 zmm registers without spilling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel512<T>(int kc, T* a, T* b, T* c, int ldc, bool load)
+        where T : unmanaged
+    {
+        int w = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<T> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<T> c60 = default, c61 = default, c70 = default, c71 = default;
+        if (load && Sse.IsSupported)
+        {
+            // PERF: the C tile is usually far away (L3 or DRAM) when it is accumulated into; start fetching its
+            // 16 cache lines now so they arrive while the k loop runs instead of stalling the epilogue.
+            for (int i = 0; i < MR512; i++)
+            {
+                Sse.Prefetch0(c + (long)i * ldc);
+                Sse.Prefetch0(c + (long)i * ldc + w);
+            }
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + w);
+            Vector512<T> x = Vector512.Create(a[0]);
+            c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(a[6]);
+            c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            x = Vector512.Create(a[7]);
+            c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            a += MR512;
+            b += 2 * w;
+        }
+        Store(c, c00, c01, load); c += ldc;
+        Store(c, c10, c11, load); c += ldc;
+        Store(c, c20, c21, load); c += ldc;
+        Store(c, c30, c31, load); c += ldc;
+        Store(c, c40, c41, load); c += ldc;
+        Store(c, c50, c51, load); c += ldc;
+        Store(c, c60, c61, load); c += ldc;
+        Store(c, c70, c71, load);
+    }
+
+    /// <summary>Vector256 kernel (AVX2 machines): a 6 x (2 * Vector256&lt;T&gt;.Count) tile.</summary>
+    /// <param name="kc">Depth of the packed panels.</param>
+    /// <param name="a">Packed A micro-panel, kc x 6.</param>
+    /// <param name="b">Packed B micro-panel, kc x NR.</param>
+    /// <param name="c">Top-left of the C tile.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <param name="load">Add to C (true) or overwrite it (false).</param>
+    // PERF: 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel256<T>(int kc, T* a, T* b, T* c, int ldc, bool load)
+        where T : unmanaged
+    {
+        int w = Vector256<T>.Count;
+        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<T> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<T> c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + w);
+            Vector256<T> x = Vector256.Create(a[0]);
+            c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector256.Create(a[4]);
+            c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector256.Create(a[5]);
+            c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            a += MR256;
+            b += 2 * w;
+        }
+        Store(c, c00, c01, load); c += ldc;
+        Store(c, c10, c11, load); c += ldc;
+        Store(c, c20, c21, load); c += ldc;
+        Store(c, c30, c31, load); c += ldc;
+        Store(c, c40, c41, load); c += ldc;
+        Store(c, c50, c51, load);
+    }
+
+    /// <summary>Portable scalar kernel: a 4 x 4 tile with the accumulators in locals.</summary>
+    /// <param name="kc">Depth of the packed panels.</param>
+    /// <param name="a">Packed A micro-panel, kc x 4.</param>
+    /// <param name="b">Packed B micro-panel, kc x 4.</param>
+    /// <param name="c">Top-left of the C tile.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <param name="load">Add to C (true) or overwrite it (false).</param>
+    public static void KernelScalar<T>(int kc, T* a, T* b, T* c, int ldc, bool load)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        Span<T> acc = stackalloc T[MRScalar * MRScalar];
+        acc.Clear();
+        for (int p = 0; p < kc; p++)
+        {
+            for (int i = 0; i < MRScalar; i++)
+            {
+                T x = a[i];
+                for (int j = 0; j < MRScalar; j++)
+                    acc[i * MRScalar + j] += x * b[j];
+            }
+            a += MRScalar;
+            b += MRScalar;
+        }
+        for (int i = 0; i < MRScalar; i++)
+        {
+            T* row = c + (long)i * ldc;
+            for (int j = 0; j < MRScalar; j++)
+                row[j] = load ? row[j] + acc[i * MRScalar + j] : acc[i * MRScalar + j];
+        }
+    }
+}

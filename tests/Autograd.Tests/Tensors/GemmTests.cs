@@ -1,0 +1,58 @@
+using Autograd.Tensors;
+
+namespace Autograd.Tests.Tensors;
+
+/// <summary>The GEMM against a naive triple loop in double: every kernel level, transpose combination and
+/// accumulate mode, over odd sizes and sizes around the micro-tile and block edges.</summary>
+public class GemmTests
+{
+    public static TheoryData<int, int, int> Sizes() => new()
+    {
+        { 0, 3, 4 }, { 3, 0, 4 }, { 3, 4, 0 }, { 1, 1, 1 }, { 2, 9, 5 }, { 7, 5, 3 }, { 8, 32, 8 }, { 9, 33, 17 },
+        { 17, 31, 65 }, { 31, 64, 129 }, { 130, 70, 300 }, { 260, 97, 41 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Matches_the_naive_product(int m, int n, int k)
+    {
+        var rng = new Random(m * 10007 + n * 101 + k);
+        for (int level = 0; level <= Gemm.KernelLevel; level++)
+            foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+                foreach (var acc in new[] { false, true })
+                {
+                    Check<double>(rng, m, n, k, ta, tb, acc, level, 1e-12);
+                    Check<float>(rng, m, n, k, ta, tb, acc, level, 1e-5 * (Math.Sqrt(k) + 1));
+                }
+    }
+
+    private static void Check<T>(Random rng, int m, int n, int k, bool ta, bool tb, bool acc, int level, double tol)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        const int off = 3; // non-zero offsets catch indexing from the array start
+        var a = Rand<T>(rng, off + m * k);
+        var b = Rand<T>(rng, off + k * n);
+        var c = Rand<T>(rng, off + m * n + 2);
+        var c0 = (T[])c.Clone();
+        Gemm.Multiply(ta, tb, m, n, k, a, off, b, off, c, off, acc, level);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = acc ? double.CreateChecked(c0[off + i * n + j]) : 0;
+                for (int p = 0; p < k; p++)
+                    s += double.CreateChecked(a[off + (ta ? p * m + i : i * k + p)]) * double.CreateChecked(b[off + (tb ? j * k + p : p * n + j)]);
+                double got = double.CreateChecked(c[off + i * n + j]);
+                Assert.True(Math.Abs(got - s) <= tol * (1 + Math.Abs(s)),
+                    $"{typeof(T).Name} level {level} ta={ta} tb={tb} acc={acc} [{m},{n},{k}] at ({i},{j}): {got} vs {s}");
+            }
+        for (int i = 0; i < off; i++) Assert.Equal(c0[i], c[i]);                                  // before C untouched
+        Assert.Equal(c0[off + m * n], c[off + m * n]);                                            // after C untouched
+    }
+
+    private static T[] Rand<T>(Random rng, int n) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var r = new T[n];
+        for (int i = 0; i < n; i++) r[i] = T.CreateChecked(rng.NextDouble() * 2 - 1);
+        return r;
+    }
+}
