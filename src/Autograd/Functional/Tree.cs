@@ -34,10 +34,23 @@ public static class Tree
         return leaves;
     }
 
-    private static void FlattenInto(object? node, List<Tensor> leaves, string path)
+    /// <summary>The tensors of <paramref name="tree"/> in <see cref="Flatten"/> order, each with its path from the root
+    /// written as in C#: <c>W</c>, <c>Layers[0].Bias</c>, <c>Item2</c> for a tuple; the empty string for a tree that is one tensor.</summary>
+    public static List<(string Path, Tensor Tensor)> FlattenWithPaths(object? tree)
+    {
+        var leaves = new List<Tensor>();
+        var paths = new List<string>();
+        string root = tree?.GetType().Name ?? "null";
+        FlattenInto(tree, leaves, root, paths);
+        var result = new List<(string, Tensor)>(leaves.Count);
+        for (int i = 0; i < leaves.Count; i++) result.Add((paths[i][root.Length..].TrimStart('.'), leaves[i]));
+        return result;
+    }
+
+    private static void FlattenInto(object? node, List<Tensor> leaves, string path, List<string>? paths = null)
     {
         if (node is null) return;
-        if (node is Tensor t) { leaves.Add(t); return; }
+        if (node is Tensor t) { leaves.Add(t); paths?.Add(path); return; }
         var plan = PlanFor(node.GetType(), path);
         switch (plan.Kind)
         {
@@ -45,11 +58,11 @@ public static class Tree
             case Kind.List:
             case Kind.ImmutableArray:
                 int i = 0;
-                foreach (var item in (System.Collections.IEnumerable)node) FlattenInto(item, leaves, $"{path}[{i++}]");
+                foreach (var item in (System.Collections.IEnumerable)node) FlattenInto(item, leaves, $"{path}[{i++}]", paths);
                 break;
             default:
                 for (int f = 0; f < plan.Fields.Length; f++)
-                    if (!plan.Carried[f]) FlattenInto(plan.Fields[f].GetValue(node), leaves, $"{path}.{MemberName(plan.Fields[f])}");
+                    if (!plan.Carried[f]) FlattenInto(plan.Fields[f].GetValue(node), leaves, $"{path}.{MemberName(plan.Fields[f])}", paths);
                 break;
         }
     }
