@@ -1,6 +1,7 @@
 // The README's tour, as a program: every block between "#region readme-..." markers is quoted verbatim in
 // README.md, and tests/Autograd.Tests checks that the two agree and that this program runs.
 using Autograd;
+using Autograd.Testing;
 using static Autograd.Ops;
 
 namespace Autograd.Examples.Tour;
@@ -36,9 +37,15 @@ public static class Program
         #endregion
         Console.WriteLine(dx);
 
+        #region readme-gradcheck
+        var report = GradCheck.Check(Loss, layer);                          // central differences vs the VJP, float64
+        Console.WriteLine(report);                                          // per parameter: max abs/rel error, worst index
+        GradCheck.Assert((Tensor t) => Sum(softplus(t)), x);                // throws GradCheckException on a mismatch
+        #endregion
+
         #region readme-graph
         Console.Write(Graph.Describe(Loss(layer)));                         // the recorded graph, one node a line
         #endregion
-        return double.IsFinite(loss.Item()) && Loss(updated).Item() < loss.Item() ? 0 : 1;
+        return report.Passed && double.IsFinite(loss.Item()) && Loss(updated).Item() < loss.Item() ? 0 : 1;
     }
 }
