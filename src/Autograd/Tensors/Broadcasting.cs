@@ -14,26 +14,10 @@ internal static class Broadcasting
         return x.DType == DType.Float32 ? BroadcastTo<float>(x, shape) : BroadcastTo<double>(x, shape);
     }
 
-    private static NDArray BroadcastTo<T>(NDArray x, Shape shape) where T : unmanaged, IFloatingPointIeee754<T>
+    private static NDArray BroadcastTo<T>(NDArray x, Shape shape) where T : unmanaged
     {
         var y = NDArray.Empty<T>(shape);
-        T[] xd = x.Array<T>(), yd = y.Array<T>();
-        var s = Kernels.BroadcastStrides(x.Shape, shape);
-        int rank = shape.Rank;
-        var idx = new int[rank];
-        int off = 0;
-        for (int i = 0; i < yd.Length; i++)
-        {
-            yd[i] = xd[off];
-            for (int ax = rank - 1; ax >= 0; ax--)
-            {
-                idx[ax]++;
-                off += s[ax];
-                if (idx[ax] < shape[ax]) break;
-                off -= s[ax] * idx[ax];
-                idx[ax] = 0;
-            }
-        }
+        Layout.Gather(x.Array<T>(), Kernels.BroadcastStrides(x.Shape, shape), shape, y.Array<T>());
         return y;
     }
 

@@ -17,28 +17,33 @@ internal static class Layout
 
     private static NDArray Permute<T>(NDArray x, int[] perm, Shape shape) where T : unmanaged
     {
-        var y = NDArray.Empty<T>(shape);
-        T[] xd = x.Array<T>(), yd = y.Array<T>();
-        int rank = shape.Rank;
-        if (yd.Length == 0) return y;
         var xs = x.Shape.Strides();
-        var s = new int[rank];
-        for (int k = 0; k < rank; k++) s[k] = xs[perm[k]];
+        var s = new int[perm.Length];
+        for (int k = 0; k < perm.Length; k++) s[k] = xs[perm[k]];
+        var y = NDArray.Empty<T>(shape);
+        Gather(x.Array<T>(), s, shape, y.Array<T>());
+        return y;
+    }
+
+    /// <summary>y (row-major, shaped <paramref name="shape"/>) = src read with <paramref name="strides"/>: the one strided
+    /// walk behind permuting (permuted strides) and broadcasting (stride 0 on broadcast axes).</summary>
+    public static void Gather<T>(T[] src, int[] strides, Shape shape, T[] y)
+    {
+        int rank = shape.Rank;
         var idx = new int[rank];
         int off = 0;
-        for (int i = 0; i < yd.Length; i++)
+        for (int i = 0; i < y.Length; i++)
         {
-            yd[i] = xd[off];
+            y[i] = src[off];
             for (int ax = rank - 1; ax >= 0; ax--)
             {
                 idx[ax]++;
-                off += s[ax];
+                off += strides[ax];
                 if (idx[ax] < shape[ax]) break;
-                off -= s[ax] * idx[ax];
+                off -= strides[ax] * idx[ax];
                 idx[ax] = 0;
             }
         }
-        return y;
     }
 
     /// <summary>Concatenates arrays of one dtype along <paramref name="axis"/> (shapes already checked).</summary>
