@@ -1,7 +1,7 @@
 namespace Autograd.Nn;
 
 /// <summary>
-/// A recurrent cell as the stacked layers (<c>Rnn</c>, <c>Lstm</c>, <c>Gru</c>) use it: the
+/// A recurrent cell as the stacked layers (<see cref="Rnn"/>, <see cref="Lstm"/>, <see cref="Gru"/>) use it: the
 /// input-side projection is split from the step so that a layer projects all T steps with one GEMM and only the
 /// hidden-side part runs inside the loop. <c>Step(c, x)</c> equals <c>StepProjected(c, ProjectInput(x))</c>.
 /// </summary>
