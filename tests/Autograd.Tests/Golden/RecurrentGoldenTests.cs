@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Autograd.Nn;
+using static Autograd.Ops;
 
 namespace Autograd.Tests.Golden;
 
@@ -44,5 +46,23 @@ public class RecurrentGoldenTests
                 }
         }
         Assert.True(failures.Count == 0, $"{file}: {string.Join("; ", failures)}");
+    }
+
+    [Fact]
+    public void Negative_control_a_wrong_gate_order_is_caught()
+    {
+        // Swapping the i and f blocks of weight_ih must break the match: the check is able to fail.
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(GoldenDir, "lstm-01.json")));
+        var root = doc.RootElement;
+        var p = root.GetProperty("params").EnumerateObject().ToDictionary(e => e.Name, e => RecurrentCases.ReadTensor(e.Value));
+        var w = p["weight_ih_l0"];
+        int h = w.Shape[0] / 4;
+        p["weight_ih_l0"] = Concat([Slice(w, 0, h, 2 * h), Slice(w, 0, 0, h), Slice(w, 0, 2 * h)]);
+        var x = RecurrentCases.ReadTensor(root.GetProperty("inputs").GetProperty("x"));
+        var inputs = root.GetProperty("inputs");
+        Tensor? State(string n) => inputs.TryGetProperty(n, out var t) ? RecurrentCases.ReadTensor(t) : null;
+        var output = Lstm.FromNamedParameters(p).Forward(x, State("h0"), State("c0")).Output.ToDoubleArray();
+        var expected = RecurrentCases.Expected(root)["outputs.output"];
+        Assert.Contains(Enumerable.Range(0, expected.Length), i => Math.Abs(output[i] - expected[i]) > 1e-9 + 1e-7 * Math.Abs(expected[i]));
     }
 }
