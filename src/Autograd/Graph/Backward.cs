@@ -33,8 +33,19 @@ internal static class Backward
             if (node.Op is null || !cot.TryGetValue(node, out var g)) continue;
             // A wrt node keeps its cotangent; any other is released as soon as it has been propagated.
             if (!targets.Contains(node)) cot.Remove(node);
-            var gs = node.Op.Vjp(node, g.Value);
             var inputs = node.InputArray;
+            if (node.Op is IAccumulatingVjp sparse)
+            {
+                // PERF: a slice's cotangent is zero outside the slice; adding it into one buffer per input keeps T
+                // slices of a [T, ...] sequence O(T), where materializing each full cotangent would be O(T²).
+                var input = inputs[0];
+                if (input.Id < minId) continue;
+                var buffer = cot.TryGetValue(input, out var acc) ? Own(acc) : new Cotangent { Value = NDArray.Zeros(input.Shape, input.DType), Owned = true };
+                sparse.AccumulateVjp(node, g.Value.Cast(input.DType), buffer.Value);
+                cot[input] = buffer;
+                continue;
+            }
+            var gs = node.Op.Vjp(node, g.Value);
             for (int i = 0; i < inputs.Length; i++)
             {
                 var gi = gs[i];
@@ -53,6 +64,14 @@ internal static class Backward
         return result;
     }
 
+    private static Cotangent Own(Cotangent acc)
+    {
+        if (acc.Owned) return acc;
+        var copy = NDArray.Empty(acc.Value.Shape, acc.Value.DType);
+        Array.Copy(acc.Value.Data, copy.Data, copy.Size);
+        return new Cotangent { Value = copy, Owned = true };
+    }
+
     private static Cotangent Accumulate(Cotangent acc, NDArray g)
     {
         // PERF: fan-out sums in place into a buffer this sweep owns; a borrowed buffer is copied once first.
@@ -61,4 +80,12 @@ internal static class Backward
         else TensorPrimitives.Add(acc.Value.Array<double>(), g.Array<double>(), sum.Array<double>());
         return new Cotangent { Value = sum, Owned = true };
     }
+}
+
+/// <summary>A single-input primitive whose cotangent is sparse (zero outside a slice): instead of returning a full
+/// cotangent from <see cref="Primitive.Vjp"/>, it adds its part into a buffer the sweep
+/// owns, shaped and typed like the input.</summary>
+internal interface IAccumulatingVjp
+{
+    void AccumulateVjp(Tensor y, NDArray gy, NDArray into);
 }

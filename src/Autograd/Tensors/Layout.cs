@@ -87,6 +87,27 @@ internal static class Layout
         return y;
     }
 
+    /// <summary>Adds g into the slice of <paramref name="into"/> it was cut from (the in-place form of <see cref="Unslice"/>;
+    /// <paramref name="into"/> must be a buffer its caller owns).</summary>
+    public static void UnsliceAdd(NDArray g, NDArray into, int axis, int start, int step)
+    {
+        if (g.DType == DType.Float32) UnsliceAdd<float>(g, into, axis, start, step);
+        else UnsliceAdd<double>(g, into, axis, start, step);
+    }
+
+    private static void UnsliceAdd<T>(NDArray g, NDArray into, int axis, int start, int step) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (outer, n, inner) = Reduce.Lanes(into.Shape, axis);
+        int count = g.Shape[axis];
+        T[] gd = g.Array<T>(), yd = into.Array<T>();
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < count; j++)
+            {
+                var dst = yd.AsSpan((o * n + start + j * step) * inner, inner);
+                TensorPrimitives.Add<T>(dst, gd.AsSpan((o * count + j) * inner, inner), dst);
+            }
+    }
+
     /// <summary>y[i, ...] = table[indices[i], ...] (indices already checked).</summary>
     public static NDArray GatherRows(NDArray table, int[] indices, Shape shape)
     {

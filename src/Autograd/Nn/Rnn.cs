@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+
+namespace Autograd.Nn;
+
+/// <summary>
+/// A multi-layer, optionally bidirectional Elman RNN (tanh or relu) matching PyTorch's <c>nn.RNN</c>: a record of <see cref="RnnCell"/>s,
+/// cell k = l·ND + d for layer l and direction d (layout on <see cref="RecurrentOptions"/>). Each direction of each
+/// layer is a <see cref="ScanExtensions"/> scan of its cell.
+/// </summary>
+/// <param name="Cells">The cells, L·ND of them; layer 0 takes D inputs, later layers ND·H.</param>
+/// <param name="Options">Layers, directions, batch layout and dropout; carried, not differentiated.</param>
+public sealed record Rnn(ImmutableArray<RnnCell> Cells, [property: NonDifferentiable] RecurrentOptions Options)
+{
+    /// <summary>D, the input features of layer 0.</summary>
+    public int InputSize => Cells[0].InputSize;
+
+    /// <summary>H, the hidden features of every cell.</summary>
+    public int HiddenSize => Cells[0].HiddenSize;
+
+    /// <summary>A layer with PyTorch's initialization, every parameter U(−1/√H, 1/√H), drawn in named-parameter order.</summary>
+    public static Rnn Create(int inputSize, int hiddenSize, Random rng, RecurrentOptions? options = null, DType dtype = DType.Float32, bool bias = true,
+        RnnNonlinearity nonlinearity = RnnNonlinearity.Tanh)
+    {
+        var o = options ?? new RecurrentOptions();
+        RecurrentStack.Validate(o, nameof(Rnn));
+        return new Rnn(RecurrentStack.Cells(o, k => RnnCell.Create(k < o.NumDirections ? inputSize : o.NumDirections * hiddenSize, hiddenSize, rng, dtype, bias, nonlinearity)), o);
+    }
+
+    /// <summary>A layer from PyTorch's <c>named_parameters()</c> (<c>weight_ih_l{k}[_reverse]</c>, ...); the number of
+    /// layers and the directions are read from the names.</summary>
+    public static Rnn FromNamedParameters(IReadOnlyDictionary<string, Tensor> parameters, RnnNonlinearity nonlinearity = RnnNonlinearity.Tanh,
+        bool batchFirst = false, double dropout = 0)
+    {
+        var o = RecurrentStack.OptionsFromNames(parameters, batchFirst, dropout, nameof(Rnn));
+        var layer = new Rnn(RecurrentStack.Cells(o, k => RnnCell.FromNamedParameters(parameters, nonlinearity, RecurrentStack.Suffix(k, o.NumDirections))), o);
+        RecurrentStack.CheckChain<Tensor>(layer.Cells.Cast<IRecurrentCell<Tensor>>().ToList(), o, nameof(Rnn));
+        return layer;
+    }
+
+    /// <summary>The parameters with PyTorch's names, in <c>named_parameters()</c> order.</summary>
+    public IReadOnlyList<(string Name, Tensor Value)> NamedParameters() =>
+        [.. Cells.SelectMany((c, k) => c.NamedParameters().Select(p => (p.Name + RecurrentStack.Suffix(k, Options.NumDirections), p.Value)))];
+
+    /// <summary>
+    /// Runs the stack over x [T, B, D] ([B, T, D] when <see cref="RecurrentOptions.BatchFirst"/>) from h0 [L·ND, B, H]
+    /// (zeros when omitted). Returns output [T, B, ND·H] (the last layer's h at every step, forward then reverse
+    /// features) and h_n [L·ND, B, H]. Dropout between layers uses <paramref name="dropoutRng"/>; without it there is none.
+    /// </summary>
+    public (Tensor Output, Tensor HN) Forward(Tensor x, Tensor? h0 = null, Random? dropoutRng = null)
+    {
+        var dtype = Cells[0].WeightHh.DType;
+        var (output, finals) = RecurrentStack.Run<RnnCell, Tensor>(Cells, Options, x,
+            (k, b) => RecurrentStack.State(h0, "h0", k, b, Cells.Length, HiddenSize, dtype, nameof(Rnn)), dropoutRng, nameof(Rnn));
+        return (output, Ops.Stack(finals));
+    }
+}

@@ -1,0 +1,75 @@
+namespace Autograd;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// The affine map of PyTorch's <c>F.linear</c>: y = x @ Wᵀ + b, with x [.., in], W [out, in], b [out] → y [.., out]
+    /// (leading axes of x are folded into rows). Derivative: gx = g @ W, gW = g_rowsᵀ @ x_rows, gb = Σ_rows g.
+    /// A primitive for speed: the composite <c>MatMul(x, W.T) + b</c> records three nodes and copies Wᵀ; this one is a
+    /// single GEMM that reads W transposed in place, with the bias folded into its accumulator.
+    /// </summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    {
+        if (x.Rank < 1 || weight.Rank != 2 || x.Shape[-1] != weight.Shape[1])
+            throw new ShapeMismatchException(
+                $"Linear: input shape {x.Shape} and weight shape {weight.Shape} do not fit: expected input [.., in] and weight [out, in] " +
+                $"with the same in (input has {(x.Rank < 1 ? "no axes" : $"in = {x.Shape[-1]}")}, weight has {(weight.Rank == 2 ? $"in = {weight.Shape[1]}" : $"rank {weight.Rank}")}).");
+        int outFeatures = weight.Shape[0];
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outFeatures))
+            throw new ShapeMismatchException($"Linear: bias shape {bias.Shape} does not fit weight shape {weight.Shape}: expected bias [{outFeatures}].");
+        var dtype = bias is null ? DTypeExtensions.Promote(x.DType, weight.DType)
+            : DTypeExtensions.Promote(DTypeExtensions.Promote(x.DType, weight.DType), bias.DType);
+        x = Cast(x, dtype);
+        weight = Cast(weight, dtype);
+        var value = LinearOp.Forward(x.Value, weight.Value, bias is null ? null : Cast(bias, dtype).Value);
+        return bias is null ? LinearOp.Instance.Record(value, x, weight) : LinearOp.Instance.Record(value, x, weight, Cast(bias, dtype));
+    }
+}
+
+internal sealed class LinearOp : Primitive
+{
+    public static readonly LinearOp Instance = new();
+    public override string Name => "linear";
+
+    internal static NDArray Forward(NDArray x, NDArray w, NDArray? b) =>
+        x.DType == DType.Float32 ? Forward<float>(x, w, b) : Forward<double>(x, w, b);
+
+    private static NDArray Forward<T>(NDArray x, NDArray w, NDArray? b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = w.Shape[0], k = w.Shape[1], rows = RowsOf(x.Shape);
+        var y = NDArray.Empty<T>(x.Shape.WithAxis(x.Rank - 1, n));
+        T[] yd = y.Array<T>();
+        if (b is not null)
+        {
+            // PERF: the bias seeds the accumulator, so the GEMM adds onto it with no second pass.
+            var bd = b.Array<T>().AsSpan();
+            for (int r = 0; r < rows; r++) bd.CopyTo(yd.AsSpan(r * n, n));
+        }
+        Gemm.Multiply(false, true, rows, n, k, x.Array<T>(), 0, w.Array<T>(), 0, yd, 0, accumulate: b is not null);
+        return y;
+    }
+
+    private static int RowsOf(Shape s)
+    {
+        int r = 1;
+        for (int i = 0; i < s.Rank - 1; i++) r *= s[i];
+        return r;
+    }
+
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) =>
+        gy.DType == DType.Float32 ? Vjp<float>(y, gy) : Vjp<double>(y, gy);
+
+    private static NDArray?[] Vjp<T>(Tensor y, NDArray gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        NDArray x = y.InputArray[0].Value, w = y.InputArray[1].Value;
+        int n = w.Shape[0], k = w.Shape[1], rows = RowsOf(x.Shape);
+        T[] g = gy.Array<T>();
+        var gx = NDArray.Empty<T>(x.Shape);
+        Gemm.Multiply(false, false, rows, k, n, g, 0, w.Array<T>(), 0, gx.Array<T>(), 0, accumulate: false);
+        var gw = NDArray.Empty<T>(w.Shape);
+        Gemm.Multiply(true, false, n, k, rows, g, 0, x.Array<T>(), 0, gw.Array<T>(), 0, accumulate: false);
+        if (y.InputArray.Length == 2) return [gx, gw];
+        var gb = Reduce.Sum(gy.Reshape(Shape.Of(rows, n)), [0], keepDim: false);
+        return [gx, gw, gb];
+    }
+}
