@@ -19,16 +19,12 @@ public interface ICaseEvaluator
 /// <summary>The kind → evaluator table the runner uses, and why the kinds not in it are not there yet.</summary>
 public static class Evaluators
 {
-    /// <summary>Every supported kind. A later issue adds the recurrent kinds here.</summary>
-    public static IReadOnlyDictionary<string, ICaseEvaluator> Default { get; } = OpCases.All();
-
-    private static readonly string[] s_recurrent =
-        ["rnn_tanh", "rnn_relu", "lstm", "gru", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"];
+    /// <summary>Every supported kind: the ops and the recurrent sequences and cells.</summary>
+    public static IReadOnlyDictionary<string, ICaseEvaluator> Default { get; } =
+        OpCases.All().Concat(RecurrentCases.All()).ToDictionary(p => p.Key, p => p.Value);
 
     /// <summary>The skip reason for a kind that has no evaluator.</summary>
-    public static string NotSupported(string kind) => s_recurrent.Contains(kind)
-        ? $"kind '{kind}' not supported yet (recurrent cells land with the recurrent issue)"
-        : $"kind '{kind}' not supported yet";
+    public static string NotSupported(string kind) => $"kind '{kind}' not supported yet";
 
     /// <summary>The first capability in <paramref name="requires"/> outside <paramref name="supported"/>, as a skip reason.</summary>
     public static string? MissingCapability(IEnumerable<string> requires, IReadOnlySet<string> supported, string kind)
