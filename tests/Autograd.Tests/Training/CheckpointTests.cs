@@ -4,7 +4,6 @@ using Autograd.Data;
 using Autograd.IO;
 using Autograd.Nn;
 using Autograd.Optim;
-using static Autograd.Ops;
 
 namespace Autograd.Tests.Training;
 
@@ -19,7 +18,7 @@ public sealed class CheckpointTests : IDisposable
 
     private static TinyLm Model(int seed) { var r = new Random(seed); return new TinyLm(Embedding.Create(5, 3, r), Linear.Create(3, 5, r)); }
 
-    private static Tensor Loss(TinyLm m) => CrossEntropy(m.Out.Apply(m.Emb.Apply([0, 1, 2, 3])), [1, 2, 3, 4]);
+    private static Tensor Loss(TinyLm m) => Ops.CrossEntropy(m.Out.Apply(m.Emb.Apply([0, 1, 2, 3])), [1, 2, 3, 4]);
 
     [Fact]
     public void Training_checkpoint_round_trips_parameters_optimizer_state_vocabulary_and_config()

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using Autograd;
 using Autograd.Nn;
 using Autograd.Optim;
-using static Autograd.Ops;
 
 namespace Autograd.Tests.Training;
 
@@ -222,7 +221,7 @@ public class OptimizerTests
     [Fact]
     public void Linear_and_Adam_fit_a_line_end_to_end()
     {
-        var x = Reshape(Tensor.Linspace(-1, 1, 32), 32, 1);
+        var x = Ops.Reshape(Tensor.Linspace(-1, 1, 32), 32, 1);
         var y = 2.0 * x + 1.0;
         var model = Linear.Create(1, 1, new Random(0));
         var opt = new Adam(lr: 0.1);
@@ -230,7 +229,7 @@ public class OptimizerTests
         double first = double.NaN, last = double.NaN;
         for (int step = 0; step < 200; step++)
         {
-            var (loss, grads) = Ad.ValueAndGrad((Linear m) => Mse(m.Apply(x), y), model);
+            var (loss, grads) = Ad.ValueAndGrad((Linear m) => Ops.Mse(m.Apply(x), y), model);
             (model, state) = opt.Step(model, grads, state);
             if (step == 0) first = loss.Item();
             last = loss.Item();
