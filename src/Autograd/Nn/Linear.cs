@@ -35,14 +35,6 @@ public sealed record Linear(Tensor Weight, Tensor? Bias)
     {
         if (x.Rank == 0 || x.Shape[-1] != InFeatures)
             throw new ShapeMismatchException($"Linear: input shape {x.Shape} does not end in {InFeatures} features (weight shape {Weight.Shape}).");
-        return Affine(x, Weight, Bias);
-    }
-
-    // The one place the product is written: becomes Ops.Linear(x, W, b) (one GEMM reading W transposed) when that
-    // primitive is available.
-    private static Tensor Affine(Tensor x, Tensor W, Tensor? b)
-    {
-        var y = MatMul(x, Transpose(W, 0, 1));
-        return b is null ? y : y + b;
+        return Ops.Linear(x, Weight, Bias);
     }
 }
