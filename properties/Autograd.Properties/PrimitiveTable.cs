@@ -126,9 +126,9 @@ public sealed class PrimitiveTable
         new("matmul", "vector operands", [1, 1], [4, 4],
             d => [Shape.Of(d[0]), Shape.Of(d[0], d[1]), Shape.Of(d[1], d[0])], [Any], (_, x) => MatMul(x[0], x[1]) + MatMul(x[2], x[0])),
         // d = [lead, rows, in, out]: x [rows, in] (with a leading axis when lead is 1) · Wᵀ + b.
-        new("linear", "with and without bias, leading axes", [0, 1, 1, 1], [1, 3, 4, 4],
+        new("affine", "with and without bias, leading axes", [0, 1, 1, 1], [1, 3, 4, 4],
             d => [d[0] == 1 ? Shape.Of(2, d[1], d[2]) : Shape.Of(d[1], d[2]), Shape.Of(d[3], d[2]), Shape.Of(d[3])], [Any],
-            (d, x) => Linear(x[0], x[1], x[2]) + Linear(x[0], x[1])),
+            (d, x) => Affine(x[0], x[1], x[2]) + Affine(x[0], x[1])),
         // d = [rank, a, b, c, axis, s1, s2]: three tensors that differ only along the axis.
         new("concat", "three pieces", [1, 1, 1, 1, 0, 1, 1], [3, 4, 4, 4, 2, 3, 3],
             d =>

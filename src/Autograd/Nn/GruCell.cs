@@ -44,14 +44,14 @@ public sealed record GruCell(Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, T
     public (Tensor Carry, Tensor Y) Step(Tensor h, Tensor x) => StepProjected(h, ProjectInput(x));
 
     /// <inheritdoc/>
-    public Tensor ProjectInput(Tensor x) => Linear(x, WeightIh, BiasIh);
+    public Tensor ProjectInput(Tensor x) => Affine(x, WeightIh, BiasIh);
 
     /// <summary>One GRU step from xp = W_ih x + b_ih [B, 3H] (a row of <see cref="ProjectInput"/>).</summary>
     public (Tensor Carry, Tensor Y) StepProjected(Tensor h, Tensor xProjected)
     {
         CellParameters.CheckStep(h, xProjected, 3, HiddenSize, nameof(GruCell));
         var gi = Chunk(xProjected, 3, axis: -1);
-        var gh = Chunk(Linear(h, WeightHh, BiasHh), 3, axis: -1);
+        var gh = Chunk(Affine(h, WeightHh, BiasHh), 3, axis: -1);
         var r = Sigmoid(gi[0] + gh[0]);
         var z = Sigmoid(gi[1] + gh[1]);
         var n = Tanh(gi[2] + r * gh[2]);

@@ -35,6 +35,6 @@ public sealed record Linear(Tensor Weight, Tensor? Bias)
     {
         if (x.Rank == 0 || x.Shape[-1] != InFeatures)
             throw new ShapeMismatchException($"Linear: input shape {x.Shape} does not end in {InFeatures} features (weight shape {Weight.Shape}).");
-        return Ops.Linear(x, Weight, Bias);
+        return Ops.Affine(x, Weight, Bias);
     }
 }

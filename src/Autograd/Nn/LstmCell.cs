@@ -57,13 +57,13 @@ public sealed record LstmCell(Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, 
     public (LstmState Carry, Tensor Y) Step(LstmState state, Tensor x) => StepProjected(state, ProjectInput(x));
 
     /// <inheritdoc/>
-    public Tensor ProjectInput(Tensor x) => Linear(x, WeightIh, BiasIh);
+    public Tensor ProjectInput(Tensor x) => Affine(x, WeightIh, BiasIh);
 
     /// <summary>One LSTM step from xp = W_ih x + b_ih [B, 4H] (a row of <see cref="ProjectInput"/>).</summary>
     public (LstmState Carry, Tensor Y) StepProjected(LstmState state, Tensor xProjected)
     {
         CellParameters.CheckStep(state.H, xProjected, 4, HiddenSize, nameof(LstmCell));
-        var gates = Chunk(xProjected + Linear(state.H, WeightHh, BiasHh), 4, axis: -1);
+        var gates = Chunk(xProjected + Affine(state.H, WeightHh, BiasHh), 4, axis: -1);
         Tensor i = Sigmoid(gates[0]), f = Sigmoid(gates[1]), g = Tanh(gates[2]), o = Sigmoid(gates[3]);
         var c1 = f * state.C + i * g;
         var h1 = o * Tanh(c1);

@@ -53,13 +53,13 @@ public sealed record RnnCell(Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, T
     public (Tensor Carry, Tensor Y) Step(Tensor h, Tensor x) => StepProjected(h, ProjectInput(x));
 
     /// <inheritdoc/>
-    public Tensor ProjectInput(Tensor x) => Linear(x, WeightIh, BiasIh);
+    public Tensor ProjectInput(Tensor x) => Affine(x, WeightIh, BiasIh);
 
     /// <summary>h' = act(xp + W_hh h + b_hh) for xp = W_ih x + b_ih from <see cref="ProjectInput"/>.</summary>
     public (Tensor Carry, Tensor Y) StepProjected(Tensor h, Tensor xProjected)
     {
         CellParameters.CheckStep(h, xProjected, 1, HiddenSize, nameof(RnnCell));
-        var pre = xProjected + Linear(h, WeightHh, BiasHh);
+        var pre = xProjected + Affine(h, WeightHh, BiasHh);
         var h1 = Nonlinearity == RnnNonlinearity.Relu ? Relu(pre) : Tanh(pre);
         return (h1, h1);
     }

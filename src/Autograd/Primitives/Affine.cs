@@ -8,28 +8,28 @@ public static partial class Ops
     /// A primitive for speed: the composite <c>MatMul(x, W.T) + b</c> records three nodes and copies Wᵀ; this one is a
     /// single GEMM that reads W transposed in place, with the bias folded into its accumulator.
     /// </summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    public static Tensor Affine(Tensor x, Tensor weight, Tensor? bias = null)
     {
         if (x.Rank < 1 || weight.Rank != 2 || x.Shape[-1] != weight.Shape[1])
             throw new ShapeMismatchException(
-                $"Linear: input shape {x.Shape} and weight shape {weight.Shape} do not fit: expected input [.., in] and weight [out, in] " +
+                $"Affine: input shape {x.Shape} and weight shape {weight.Shape} do not fit: expected input [.., in] and weight [out, in] " +
                 $"with the same in (input has {(x.Rank < 1 ? "no axes" : $"in = {x.Shape[-1]}")}, weight has {(weight.Rank == 2 ? $"in = {weight.Shape[1]}" : $"rank {weight.Rank}")}).");
         int outFeatures = weight.Shape[0];
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outFeatures))
-            throw new ShapeMismatchException($"Linear: bias shape {bias.Shape} does not fit weight shape {weight.Shape}: expected bias [{outFeatures}].");
+            throw new ShapeMismatchException($"Affine: bias shape {bias.Shape} does not fit weight shape {weight.Shape}: expected bias [{outFeatures}].");
         var dtype = bias is null ? DTypeExtensions.Promote(x.DType, weight.DType)
             : DTypeExtensions.Promote(DTypeExtensions.Promote(x.DType, weight.DType), bias.DType);
         x = Cast(x, dtype);
         weight = Cast(weight, dtype);
-        var value = LinearOp.Forward(x.Value, weight.Value, bias is null ? null : Cast(bias, dtype).Value);
-        return bias is null ? LinearOp.Instance.Record(value, x, weight) : LinearOp.Instance.Record(value, x, weight, Cast(bias, dtype));
+        var value = AffineOp.Forward(x.Value, weight.Value, bias is null ? null : Cast(bias, dtype).Value);
+        return bias is null ? AffineOp.Instance.Record(value, x, weight) : AffineOp.Instance.Record(value, x, weight, Cast(bias, dtype));
     }
 }
 
-internal sealed class LinearOp : Primitive
+internal sealed class AffineOp : Primitive
 {
-    public static readonly LinearOp Instance = new();
-    public override string Name => "linear";
+    public static readonly AffineOp Instance = new();
+    public override string Name => "affine";
 
     internal static NDArray Forward(NDArray x, NDArray w, NDArray? b) =>
         x.DType == DType.Float32 ? Forward<float>(x, w, b) : Forward<double>(x, w, b);

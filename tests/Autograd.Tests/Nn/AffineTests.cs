@@ -3,7 +3,7 @@ using static Autograd.Ops;
 
 namespace Autograd.Tests.Nn;
 
-public class LinearTests
+public class AffineTests
 {
     private static readonly Tensor X = Tensor.RandomNormal(Shape.Of(2, 3, 4), 1, dtype: DType.Float64);
     private static readonly Tensor W = Tensor.RandomNormal(Shape.Of(5, 4), 2, dtype: DType.Float64);
@@ -19,11 +19,11 @@ public class LinearTests
     }
 
     [Fact]
-    public void Linear_equals_the_matmul_composite_in_value_and_gradient()
+    public void Affine_equals_the_matmul_composite_in_value_and_gradient()
     {
-        Close(MatMul(X, W.T) + B, Linear(X, W, B));
+        Close(MatMul(X, W.T) + B, Affine(X, W, B));
         var p = (X, W, B);
-        var g1 = Ad.Grad(((Tensor X, Tensor W, Tensor B) q) => Sum(Linear(q.X, q.W, q.B) * R), p);
+        var g1 = Ad.Grad(((Tensor X, Tensor W, Tensor B) q) => Sum(Affine(q.X, q.W, q.B) * R), p);
         var g2 = Ad.Grad(((Tensor X, Tensor W, Tensor B) q) => Sum((MatMul(q.X, q.W.T) + q.B) * R), p);
         Close(g2.X, g1.X);
         Close(g2.W, g1.W);
@@ -31,35 +31,35 @@ public class LinearTests
     }
 
     [Fact]
-    public void Linear_without_bias_and_on_a_vector()
+    public void Affine_without_bias_and_on_a_vector()
     {
         var v = Tensor.FromArray(new double[] { 1, 2, 3, 4 }, 4);
-        var y = Linear(v, W);
+        var y = Affine(v, W);
         Assert.Equal(Shape.Of(5), y.Shape);
         Close(MatMul(W, v), y);
-        var g = Ad.Grad((Tensor w) => Sum(Linear(v, w)), W);
+        var g = Ad.Grad((Tensor w) => Sum(Affine(v, w)), W);
         // d/dW sum(W v) = 1 vᵀ: every row equals v.
         Assert.Equal(Enumerable.Repeat(new double[] { 1, 2, 3, 4 }, 5).SelectMany(r => r), g.ToDoubleArray());
     }
 
     [Fact]
-    public void Linear_records_one_node()
+    public void Affine_records_one_node()
     {
-        var y = Linear(X, W, B);
-        Assert.Equal("linear", y.Op!.Name);
+        var y = Affine(X, W, B);
+        Assert.Equal("affine", y.Op!.Name);
         Assert.Equal(3, y.Inputs.Count);
         Assert.All(y.Inputs, t => Assert.True(t.IsLeaf));
     }
 
     [Fact]
-    public void Linear_shape_errors_name_the_op_and_the_shapes()
+    public void Affine_shape_errors_name_the_op_and_the_shapes()
     {
-        var ex = Assert.Throws<ShapeMismatchException>(() => Linear(X, Tensor.Zeros(Shape.Of(5, 3), DType.Float64)));
-        Assert.Contains("Linear", ex.Message);
+        var ex = Assert.Throws<ShapeMismatchException>(() => Affine(X, Tensor.Zeros(Shape.Of(5, 3), DType.Float64)));
+        Assert.Contains("Affine", ex.Message);
         Assert.Contains(X.Shape.ToString(), ex.Message);
         Assert.Contains(Shape.Of(5, 3).ToString(), ex.Message);
-        var eb = Assert.Throws<ShapeMismatchException>(() => Linear(X, W, Tensor.Zeros(Shape.Of(4), DType.Float64)));
-        Assert.Contains("Linear", eb.Message);
+        var eb = Assert.Throws<ShapeMismatchException>(() => Affine(X, W, Tensor.Zeros(Shape.Of(4), DType.Float64)));
+        Assert.Contains("Affine", eb.Message);
         Assert.Contains(Shape.Of(4).ToString(), eb.Message);
         Assert.Contains("[5]", eb.Message);
     }
