@@ -289,4 +289,89 @@ public sealed class CellProperties
         // Not vacuous: the gradients are not all zero.
         return builtIn.Cell.WeightHh.ToDoubleArray().Any(v => v != 0).Label($"{c}: dW_hh is all zeros");
     });
+
+    // ---- TBPTT with one chunk is BPTT; a batch is B independent rows ----
+
+    /// <summary>The four cell kinds as (name, cell maker, initial carry maker) over a common carry view: a tree of tensors.</summary>
+    private static Property ForEachCell(Func<string, Func<CellCase, Random, IRecurrentCell<Tensor>>?, Func<CellCase, Random, LstmCell>?, CellCase, Property> body) =>
+        Prop.ForAll(Cases(4), Arb.From(Gen.Choose(0, 3)), (c, kind) => kind switch
+        {
+            0 => body("RNN tanh", (c, rng) => RnnCell.Create(c.D, c.H, rng, DType.Float64), null, c),
+            1 => body("RNN relu", (c, rng) => RnnCell.Create(c.D, c.H, rng, DType.Float64, nonlinearity: RnnNonlinearity.Relu), null, c),
+            2 => body("GRU", (c, rng) => GruCell.Create(c.D, c.H, rng, DType.Float64), null, c),
+            _ => body("LSTM", null, (c, rng) => LstmCell.Create(c.D, c.H, rng, DType.Float64), c),
+        });
+
+    private static bool AllWithin(IReadOnlyList<Tensor> expected, IReadOnlyList<Tensor> actual, double tolerance, out string why)
+    {
+        why = "";
+        if (expected.Count != actual.Count) { why = $"{actual.Count} tensors, expected {expected.Count}"; return false; }
+        for (int i = 0; i < expected.Count; i++)
+            if (!Within(expected[i], actual[i], tolerance, out var w)) { why = $"tensor {i}: {w}"; return false; }
+        return true;
+    }
+
+    /// <summary>TBPTT with k ≥ T is one chunk: its loss, final carry and gradient are those of plain BPTT through Scan.</summary>
+    private static Property TbpttEqualsBptt<TCell, TCarry>(string name, CellCase c, int extra, Func<CellCase, Random, TCell> makeCell, Func<CellCase, Random, TCarry> makeInit)
+        where TCell : IRecurrentCell<TCarry>
+    {
+        var rng = new Random(c.Seed);
+        var cell = makeCell(c, rng);
+        var xs = Uniform(rng, c.T, c.B, c.D);
+        var init = makeInit(c, rng);
+        var r = Tensor.RandomNormal(Shape.Of(c.T, c.B, c.H), rng, dtype: DType.Float64);
+        (Tensor Loss, TCarry Carry) ChunkLoss(TCell p, Tensor x, TCarry h)
+        {
+            var s = x.Scan(h, p.Step);
+            return (Sum(s.Ys * Slice(r, 0, 0, x.Shape[0])), s.Final);
+        }
+        var t = Tbptt.Run(xs, c.T + extra, cell, init, ChunkLoss);
+        var (loss, final, grad) = Ad.ValueAndGrad((TCell p) => ChunkLoss(p, xs, init), cell);
+        if (t.Chunks.Length != 1) return false.Label($"{name} {c}: {t.Chunks.Length} chunks for k = {c.T + extra}");
+        var expected = new List<Tensor> { loss }.Concat(Tree.Flatten(final)).Concat(Tree.Flatten(grad)).ToList();
+        var actual = new List<Tensor> { t.Chunks[0].Loss }.Concat(Tree.Flatten(t.Final)).Concat(Tree.Flatten(t.Chunks[0].Grad)).ToList();
+        return AllWithin(expected, actual, 1e-12, out var why).Label($"{name} {c}, k = T + {extra}: {why}");
+    }
+
+    [Property(MaxTest = MaxTest)]
+    public Property Tbptt_with_k_at_least_T_equals_full_bptt() => Prop.ForAll(Arb.From(Gen.Choose(0, 3)), extra =>
+        ForEachCell((name, tensorCell, lstm, c) => lstm is null
+            ? TbpttEqualsBptt(name, c, extra, tensorCell!, (c, rng) => Uniform(rng, c.B, c.H))
+            : TbpttEqualsBptt(name, c, extra, lstm, (c, rng) => new LstmState(Uniform(rng, c.B, c.H), Uniform(rng, c.B, c.H)))));
+
+    /// <summary>Scanning a batch of B equals B scans of batch 1 (outputs and final carry, row by row), and the gradient of
+    /// the batch's loss is the sum of the rows' gradients.</summary>
+    private static Property BatchEqualsRows<TCell, TCarry>(string name, CellCase c, Func<CellCase, Random, TCell> makeCell, Func<CellCase, Random, TCarry> makeInit,
+        Func<TCarry, int, TCarry> rowOf)
+        where TCell : IRecurrentCell<TCarry>
+    {
+        var rng = new Random(c.Seed);
+        var cell = makeCell(c, rng);
+        var xs = Uniform(rng, c.T, c.B, c.D);
+        var init = makeInit(c, rng);
+        var r = Tensor.RandomNormal(Shape.Of(c.T, c.B, c.H), rng, dtype: DType.Float64);
+        Tensor Loss(TCell p, Tensor x, TCarry h, Tensor weights) => Sum(x.Scan(h, p.Step).Ys * weights);
+
+        var batch = xs.Scan(init, cell.Step);
+        var batchGrad = Tree.Flatten(Ad.Grad((TCell p) => Loss(p, xs, init, r), cell));
+        var rowGradSum = batchGrad.Select(Tensor.ZerosLike).ToList();
+        for (int b = 0; b < c.B; b++)
+        {
+            var (xb, hb, rb) = (Slice(xs, 1, b, b + 1), rowOf(init, b), Slice(r, 1, b, b + 1));
+            var row = xb.Scan(hb, cell.Step);
+            var expected = new List<Tensor> { row.Ys }.Concat(Tree.Flatten(row.Final)).ToList();
+            var actual = new List<Tensor> { Slice(batch.Ys, 1, b, b + 1) }.Concat(Tree.Flatten(rowOf(batch.Final, b))).ToList();
+            if (!AllWithin(expected, actual, 1e-12, out var why)) return false.Label($"{name} {c}, row {b}: {why}");
+            var g = Tree.Flatten(Ad.Grad((TCell p) => Loss(p, xb, hb, rb), cell));
+            for (int i = 0; i < g.Count; i++) rowGradSum[i] = rowGradSum[i] + g[i];
+        }
+        return AllWithin(rowGradSum, batchGrad, 1e-12, out var w).Label($"{name} {c}, gradient: {w}");
+    }
+
+    [Property(MaxTest = MaxTest)]
+    public Property A_batch_of_B_equals_B_runs_of_batch_1() =>
+        ForEachCell((name, tensorCell, lstm, c) => lstm is null
+            ? BatchEqualsRows(name, c, tensorCell!, (c, rng) => Uniform(rng, c.B, c.H), (h, b) => Slice(h, 0, b, b + 1))
+            : BatchEqualsRows(name, c, lstm, (c, rng) => new LstmState(Uniform(rng, c.B, c.H), Uniform(rng, c.B, c.H)),
+                (s, b) => new LstmState(Slice(s.H, 0, b, b + 1), Slice(s.C, 0, b, b + 1))));
 }
