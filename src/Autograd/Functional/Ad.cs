@@ -7,22 +7,26 @@ namespace Autograd;
 /// </summary>
 public static class Ad
 {
-    /// <summary>f(p) and ∂f/∂p for a function returning a one-element tensor.</summary>
+    /// <summary>f(p) and ∂f/∂p for a function returning a one-element tensor. The value comes back as a plain
+    /// leaf (as in JAX): keeping it, e.g. in a list of losses, does not keep the traced graph alive.</summary>
     public static (Tensor Value, P Grad) ValueAndGrad<P>(Func<P, Tensor> f, P primal)
     {
         var (leaves, p) = Trace(primal);
         var y = f(p);
         RequireScalar(y, "ValueAndGrad");
-        return (y, Tree.Rebuild(primal, Pull(y, NDArray.Full(y.Shape, 1.0, y.DType), leaves)));
+        return (Ops.StopGradient(y), Tree.Rebuild(primal, Pull(y, NDArray.Full(y.Shape, 1.0, y.DType), leaves)));
     }
 
-    /// <summary>f(p) with an auxiliary result (JAX's <c>has_aux</c>: a final RNN state, a metric) and ∂value/∂p.</summary>
+    /// <summary>f(p) with an auxiliary result (JAX's <c>has_aux</c>: a final RNN state, a metric) and ∂value/∂p.
+    /// The value and the tensors of the auxiliary result come back as plain leaves, cut from the traced graph, so a
+    /// carried state starts the next call afresh (truncated backpropagation) and nothing keeps the graph alive; an
+    /// auxiliary result that is not a tree of tensors is returned as computed.</summary>
     public static (Tensor Value, A Aux, P Grad) ValueAndGrad<P, A>(Func<P, (Tensor Value, A Aux)> f, P primal)
     {
         var (leaves, p) = Trace(primal);
         var (y, aux) = f(p);
         RequireScalar(y, "ValueAndGrad");
-        return (y, aux, Tree.Rebuild(primal, Pull(y, NDArray.Full(y.Shape, 1.0, y.DType), leaves)));
+        return (Ops.StopGradient(y), Detach(aux), Tree.Rebuild(primal, Pull(y, NDArray.Full(y.Shape, 1.0, y.DType), leaves)));
     }
 
     /// <summary>∂f/∂p for a function returning a one-element tensor.</summary>
@@ -57,6 +61,13 @@ public static class Ad
     {
         var op = new CustomVjpOp(name, vjp);
         return x => op.Record(forward(Ops.StopGradient(x)).Value, x);
+    }
+
+    private static A Detach<A>(A aux)
+    {
+        if (aux is null || !Tree.IsTree(aux)) return aux;
+        var leaves = Tree.Flatten(aux);
+        return leaves.Count == 0 ? aux : Tree.Rebuild(aux, leaves.Select(Ops.StopGradient).ToList());
     }
 
     private static (List<Tensor> Leaves, P Traced) Trace<P>(P primal)

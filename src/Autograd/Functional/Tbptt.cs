@@ -19,7 +19,8 @@ public sealed record TbpttResult<P, C>(P Parameters, C Final, ImmutableArray<Tbp
 /// <summary>
 /// Truncated back-propagation through time: the sequence is cut into chunks of k steps; each chunk is differentiated
 /// on its own, starting from the previous chunk's final carry with <see cref="Ops.StopGradient"/> applied, so memory
-/// and the gradient's horizon are bounded by k while the state still flows forward through the whole sequence:
+/// and the gradient's horizon are bounded by k while the state still flows forward through the whole sequence (the
+/// chunk losses and updated parameters kept between chunks are detached values too, so no chunk's graph outlives it):
 /// <code>
 /// c = init
 /// for s in 0, k, 2k, ...:
@@ -44,13 +45,15 @@ public static class Tbptt
             var piece = Slice(xs, 0, s, s + k);
             var start = Detach(carry);
             var (loss, next, grad) = Ad.ValueAndGrad((P p) => chunkLoss(p, piece, start), parameters);
-            chunks.Add(new TbpttChunk<P>(s, piece.Shape[0], loss, grad));
+            // Only values cross a chunk boundary: the loss, the carry and the parameters are cut off from the graph
+            // that made them, or the result would keep every chunk's graph alive and memory would grow with T.
+            chunks.Add(new TbpttChunk<P>(s, piece.Shape[0], StopGradient(loss), grad));
             carry = Detach(next);
-            if (update is not null) parameters = update(parameters, grad);
+            if (update is not null) parameters = Detach(update(parameters, grad));
         }
         return new TbpttResult<P, C>(parameters, carry, chunks.ToImmutable());
     }
 
-    // The carry's values cut off from the graph: gradients stop at chunk boundaries.
-    private static C Detach<C>(C carry) => Tree.Rebuild(carry, Tree.Flatten(carry).Select(StopGradient).ToList());
+    // A tree's values cut off from the graph: gradients stop at chunk boundaries, and the graph can be collected.
+    private static T Detach<T>(T tree) => Tree.Rebuild(tree, Tree.Flatten(tree).Select(StopGradient).ToList());
 }

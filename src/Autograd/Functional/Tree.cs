@@ -67,6 +67,21 @@ public static class Tree
         }
     }
 
+    /// <summary>True when <paramref name="value"/> is a tree of tensors that <see cref="Flatten"/> and
+    /// <see cref="Rebuild{T}"/> accept (every member a tensor, a record or a list of them, or carried).</summary>
+    public static bool IsTree(object value)
+    {
+        try
+        {
+            FlattenInto(value, [], value.GetType().Name);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A copy of <paramref name="template"/> with its tensors replaced, in <see cref="Flatten"/> order, by <paramref name="leaves"/>.</summary>
     public static T Rebuild<T>(T template, IReadOnlyList<Tensor> leaves)
     {

@@ -53,6 +53,21 @@ internal static class CellParameters
         return list;
     }
 
+    /// <summary>Checks x's feature axis before the input projection, so a wrong D names the cell rather than Linear.</summary>
+    public static void CheckInput(Tensor x, int inputSize, string cell)
+    {
+        if (x.Rank < 1 || x.Shape[-1] != inputSize)
+            throw new ShapeMismatchException($"{cell}: the input x has shape {x.Shape}, expected [B, {inputSize}] (D = {inputSize} features on the last axis).");
+    }
+
+    /// <summary>Checks one step's x [B, D] against the hidden state h [B, H]: D, and one rank and one B for both.</summary>
+    public static void CheckStepInput(Tensor h, Tensor x, int inputSize, int hiddenSize, string cell)
+    {
+        CheckInput(x, inputSize, cell);
+        if (x.Rank != h.Rank || (x.Rank == 2 && x.Shape[0] != h.Shape[0]))
+            throw new ShapeMismatchException($"{cell}: the input x has shape {x.Shape} and the hidden state {h.Shape}; expected [B, {inputSize}] and [B, {hiddenSize}] with one B (one step, not a sequence: scan a sequence [T, B, D] with Scan or a layer).");
+    }
+
     /// <summary>Checks the carry row count and width against x before a step, so a mismatch names the cell.</summary>
     public static void CheckStep(Tensor h, Tensor xProjected, int gates, int hiddenSize, string cell)
     {

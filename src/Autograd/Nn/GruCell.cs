@@ -41,10 +41,18 @@ public sealed record GruCell(Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, T
     }
 
     /// <summary>One GRU step (equations on <see cref="GruCell"/>); the output is h'.</summary>
-    public (Tensor Carry, Tensor Y) Step(Tensor h, Tensor x) => StepProjected(h, ProjectInput(x));
+    public (Tensor Carry, Tensor Y) Step(Tensor h, Tensor x)
+    {
+        CellParameters.CheckStepInput(h, x, InputSize, HiddenSize, nameof(GruCell));
+        return StepProjected(h, ProjectInput(x));
+    }
 
     /// <inheritdoc/>
-    public Tensor ProjectInput(Tensor x) => Affine(x, WeightIh, BiasIh);
+    public Tensor ProjectInput(Tensor x)
+    {
+        CellParameters.CheckInput(x, InputSize, nameof(GruCell));
+        return Affine(x, WeightIh, BiasIh);
+    }
 
     /// <summary>One GRU step from xp = W_ih x + b_ih [B, 3H] (a row of <see cref="ProjectInput"/>).</summary>
     public (Tensor Carry, Tensor Y) StepProjected(Tensor h, Tensor xProjected)

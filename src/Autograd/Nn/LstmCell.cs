@@ -54,15 +54,26 @@ public sealed record LstmCell(Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, 
     }
 
     /// <summary>One LSTM step (equations on <see cref="LstmCell"/>); the output is h'.</summary>
-    public (LstmState Carry, Tensor Y) Step(LstmState state, Tensor x) => StepProjected(state, ProjectInput(x));
+    public (LstmState Carry, Tensor Y) Step(LstmState state, Tensor x)
+    {
+        CellParameters.CheckStepInput(state.H, x, InputSize, HiddenSize, nameof(LstmCell));
+        return StepProjected(state, ProjectInput(x));
+    }
 
     /// <inheritdoc/>
-    public Tensor ProjectInput(Tensor x) => Affine(x, WeightIh, BiasIh);
+    public Tensor ProjectInput(Tensor x)
+    {
+        CellParameters.CheckInput(x, InputSize, nameof(LstmCell));
+        return Affine(x, WeightIh, BiasIh);
+    }
 
     /// <summary>One LSTM step from xp = W_ih x + b_ih [B, 4H] (a row of <see cref="ProjectInput"/>).</summary>
     public (LstmState Carry, Tensor Y) StepProjected(LstmState state, Tensor xProjected)
     {
         CellParameters.CheckStep(state.H, xProjected, 4, HiddenSize, nameof(LstmCell));
+        // c of another shape than h could broadcast (c [1, H] against h [B, H]) and silently make a wrong state.
+        if (!state.C.Shape.Equals(state.H.Shape))
+            throw new ShapeMismatchException($"LstmCell: the cell state c has shape {state.C.Shape} but the hidden state h has shape {state.H.Shape}; expected both [B, {HiddenSize}].");
         var gates = Chunk(xProjected + Affine(state.H, WeightHh, BiasHh), 4, axis: -1);
         Tensor i = Sigmoid(gates[0]), f = Sigmoid(gates[1]), g = Tanh(gates[2]), o = Sigmoid(gates[3]);
         var c1 = f * state.C + i * g;

@@ -30,7 +30,10 @@ internal static class RecurrentStack
     {
         int d0 = cells[0].InputSize;
         if (x.Rank != 3 || x.Shape[2] != d0)
-            throw new ShapeMismatchException($"{layer}: the input has shape {x.Shape}, expected {(options.BatchFirst ? "[B, T, D]" : "[T, B, D]")} with D = {d0}.");
+        {
+            string expected = x.Rank == 3 ? $"[{x.Shape[0]}, {x.Shape[1]}, {d0}]" : options.BatchFirst ? $"[B, T, {d0}]" : $"[T, B, {d0}]";
+            throw new ShapeMismatchException($"{layer}: the input has shape {x.Shape}, expected {expected} ({(options.BatchFirst ? "[B, T, D]" : "[T, B, D]")} with D = {d0}).");
+        }
         if (options.BatchFirst) x = Transpose(x, 0, 1);
         int batch = x.Shape[1], nd = options.NumDirections;
         var finals = new TCarry[cells.Length];

@@ -50,10 +50,18 @@ public sealed record RnnCell(Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, T
     }
 
     /// <summary>h' = act(W_ih x + b_ih + W_hh h + b_hh); the output is h'.</summary>
-    public (Tensor Carry, Tensor Y) Step(Tensor h, Tensor x) => StepProjected(h, ProjectInput(x));
+    public (Tensor Carry, Tensor Y) Step(Tensor h, Tensor x)
+    {
+        CellParameters.CheckStepInput(h, x, InputSize, HiddenSize, nameof(RnnCell));
+        return StepProjected(h, ProjectInput(x));
+    }
 
     /// <inheritdoc/>
-    public Tensor ProjectInput(Tensor x) => Affine(x, WeightIh, BiasIh);
+    public Tensor ProjectInput(Tensor x)
+    {
+        CellParameters.CheckInput(x, InputSize, nameof(RnnCell));
+        return Affine(x, WeightIh, BiasIh);
+    }
 
     /// <summary>h' = act(xp + W_hh h + b_hh) for xp = W_ih x + b_ih from <see cref="ProjectInput"/>.</summary>
     public (Tensor Carry, Tensor Y) StepProjected(Tensor h, Tensor xProjected)

@@ -51,6 +51,23 @@ public class DifferentiationTests
     }
 
     [Fact]
+    public void ValueAndGrad_returns_values_cut_from_the_traced_graph()
+    {
+        var (value, g) = Ad.ValueAndGrad((Tensor x) => Sum(Tanh(x)), X);
+        Assert.True(value.IsLeaf);
+        Assert.Equal(X.ToDoubleArray().Sum(Math.Tanh), value.Item(), 12);
+        Assert.True(g.IsLeaf);
+
+        var (v2, aux, _) = Ad.ValueAndGrad((Tensor x) => { var h = Tanh(x); return (Sum(h), (H: h, Doubled: h * 2.0)); }, X);
+        Assert.True(v2.IsLeaf);
+        Assert.True(aux.H.IsLeaf && aux.Doubled.IsLeaf);
+        Assert.All(X.ToDoubleArray().Zip(aux.H.ToDoubleArray()), p => Assert.Equal(Math.Tanh(p.First), p.Second, 14));
+
+        var (_, label, _) = Ad.ValueAndGrad((Tensor x) => (Sum(x), "not a tree"), X);
+        Assert.Equal("not a tree", label);
+    }
+
+    [Fact]
     public void A_record_with_a_plain_member_is_rejected_by_name()
     {
         var ex = Assert.Throws<ArgumentException>(() => Ad.Grad((BadParams b) => Sum(b.W), new BadParams(X, 3)));
