@@ -45,7 +45,8 @@ internal sealed class AffineOp : Primitive
             var bd = b.Array<T>().AsSpan();
             for (int r = 0; r < rows; r++) bd.CopyTo(yd.AsSpan(r * n, n));
         }
-        Gemm.Multiply(false, true, rows, n, k, x.Array<T>(), 0, w.Array<T>(), 0, yd, 0, accumulate: b is not null);
+        // PERF: W is an immutable weight read again at every step of an unroll: its packed panels are kept (cacheB).
+        Gemm.Multiply(false, true, rows, n, k, x.Array<T>(), 0, w.Array<T>(), 0, yd, 0, accumulate: b is not null, cacheB: true);
         return y;
     }
 
@@ -65,7 +66,7 @@ internal sealed class AffineOp : Primitive
         int n = w.Shape[0], k = w.Shape[1], rows = RowsOf(x.Shape);
         T[] g = gy.Array<T>();
         var gx = NDArray.Empty<T>(x.Shape);
-        Gemm.Multiply(false, false, rows, k, n, g, 0, w.Array<T>(), 0, gx.Array<T>(), 0, accumulate: false);
+        Gemm.Multiply(false, false, rows, k, n, g, 0, w.Array<T>(), 0, gx.Array<T>(), 0, accumulate: false, cacheB: true);
         var gw = NDArray.Empty<T>(w.Shape);
         Gemm.Multiply(true, false, n, k, rows, g, 0, x.Array<T>(), 0, gw.Array<T>(), 0, accumulate: false);
         if (y.InputArray.Length == 2) return [gx, gw];
