@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Autograd;
@@ -8,31 +9,54 @@ internal static class Backward
 {
     private struct Cotangent
     {
-        public NDArray Value;
-        public bool Owned; // allocated by this sweep, so it may be accumulated into in place
+        public NDArray? Value;
+        public bool Owned;  // allocated by this sweep, so it may be accumulated into in place
+        public bool Target; // a wrt node: keeps its cotangent to the end
     }
 
-    /// <summary>d⟨seed, y⟩ / d wrt for each node in <paramref name="wrt"/>; zeros where y does not depend on it.</summary>
-    public static NDArray[] Run(Tensor y, NDArray seed, IReadOnlyList<Tensor> wrt)
+    /// <summary>d⟨seed, y⟩ / d wrt for each node in <paramref name="wrt"/>; zeros where y does not depend on it.
+    /// <paramref name="denseRangeLimit"/>: see <see cref="NodeTable.Collect"/>.</summary>
+    public static NDArray[] Run(Tensor y, NDArray seed, IReadOnlyList<Tensor> wrt, long denseRangeLimit = NodeTable.DenseRangeLimit)
     {
         if (!seed.Shape.Equals(y.Shape))
             throw new ShapeMismatchException($"Backward: the cotangent has shape {seed.Shape} but the output has shape {y.Shape}.");
         seed = seed.Cast(y.DType);
         long minId = long.MaxValue;
         foreach (var w in wrt) minId = Math.Min(minId, w.Id);
-        // Only nodes created after the earliest wrt can lie on a path from y to it.
-        var nodes = Graph.Collect(y, minId);
-        var cot = new Dictionary<Tensor, Cotangent>(nodes.Count, ReferenceEqualityComparer.Instance)
+        var result = new NDArray[wrt.Count];
+        if (minId <= y.Id)
         {
-            [y] = new Cotangent { Value = seed },
-        };
-        var targets = new HashSet<Tensor>(wrt, ReferenceEqualityComparer.Instance);
-        for (int k = nodes.Count - 1; k >= 0; k--)
+            // Only nodes created after the earliest wrt can lie on a path from y to it.
+            using var table = NodeTable.Collect(y, minId, denseRangeLimit);
+            var cot = ArrayPool<Cotangent>.Shared.Rent(table.Length);
+            try
+            {
+                cot.AsSpan(0, table.Length).Clear();
+                Sweep(table, cot, y, seed, wrt, minId);
+                for (int i = 0; i < wrt.Count; i++)
+                    result[i] = table.Slot(wrt[i]) is int s and >= 0 ? cot[s].Value! : null!;
+            }
+            finally
+            {
+                ArrayPool<Cotangent>.Shared.Return(cot, clearArray: true);
+            }
+        }
+        for (int i = 0; i < wrt.Count; i++) result[i] ??= NDArray.Zeros(wrt[i].Shape, wrt[i].DType);
+        return result;
+    }
+
+    private static void Sweep(NodeTable table, Cotangent[] cot, Tensor y, NDArray seed, IReadOnlyList<Tensor> wrt, long minId)
+    {
+        foreach (var w in wrt)
+            if (table.Slot(w) is int s and >= 0) cot[s].Target = true;
+        cot[table.Slot(y)].Value = seed;
+        NDArray?[] owned = new NDArray?[4];
+        for (int k = table.Length - 1; k >= 0; k--)
         {
-            var node = nodes[k];
-            if (node.Op is null || !cot.TryGetValue(node, out var g)) continue;
+            var node = table.Nodes[k];
+            if (node?.Op is null || cot[k].Value is not { } g) continue;
             // A wrt node keeps its cotangent; any other is released as soon as it has been propagated.
-            if (!targets.Contains(node)) cot.Remove(node);
+            if (!cot[k].Target) cot[k].Value = null;
             var inputs = node.InputArray;
             if (node.Op is IAccumulatingVjp sparse)
             {
@@ -40,45 +64,55 @@ internal static class Backward
                 // slices of a [T, ...] sequence O(T), where materializing each full cotangent would be O(T²).
                 var input = inputs[0];
                 if (input.Id < minId) continue;
-                var buffer = cot.TryGetValue(input, out var acc) ? Own(acc) : new Cotangent { Value = NDArray.Zeros(input.Shape, input.DType), Owned = true };
-                sparse.AccumulateVjp(node, g.Value.Cast(input.DType), buffer.Value);
-                cot[input] = buffer;
+                ref var acc = ref cot[table.Slot(input)];
+                if (acc.Value is null) (acc.Value, acc.Owned) = (NDArray.Zeros(input.Shape, input.DType), true);
+                else Own(ref acc);
+                sparse.AccumulateVjp(node, g.Cast(input.DType), acc.Value!);
                 continue;
             }
-            var gs = node.Op.Vjp(node, g.Value);
+            NDArray?[] gs;
+            if (node.Op is IVjpInto into)
+            {
+                if (owned.Length < inputs.Length) owned = new NDArray?[inputs.Length];
+                for (int i = 0; i < inputs.Length; i++)
+                    owned[i] = inputs[i].Id >= minId && cot[table.Slot(inputs[i])] is { Owned: true } c ? c.Value : null;
+                gs = into.Vjp(node, g, owned);
+            }
+            else gs = node.Op.Vjp(node, g);
             for (int i = 0; i < inputs.Length; i++)
             {
                 var gi = gs[i];
                 var input = inputs[i];
                 if (gi is null || input.Id < minId) continue;
+                ref var acc = ref cot[table.Slot(input)];
+                if (acc.Owned && ReferenceEquals(gi, acc.Value)) continue; // the rule added into the buffer itself
                 if (!gi.Shape.Equals(input.Shape))
                     throw new InvalidOperationException($"Backward: the rule of '{node.Op}' returned a cotangent of shape {gi.Shape} for input {i} of shape {input.Shape}.");
                 if (gi.DType != input.DType) gi = gi.Cast(input.DType);
-                if (!cot.TryGetValue(input, out var acc)) cot[input] = new Cotangent { Value = gi };
-                else cot[input] = Accumulate(acc, gi);
+                if (acc.Value is null) acc.Value = gi;
+                else Accumulate(ref acc, gi);
             }
         }
-        var result = new NDArray[wrt.Count];
-        for (int i = 0; i < wrt.Count; i++)
-            result[i] = cot.TryGetValue(wrt[i], out var g) ? g.Value : NDArray.Zeros(wrt[i].Shape, wrt[i].DType);
-        return result;
     }
 
-    private static Cotangent Own(Cotangent acc)
+    private static void Own(ref Cotangent acc)
     {
-        if (acc.Owned) return acc;
-        var copy = NDArray.Empty(acc.Value.Shape, acc.Value.DType);
+        if (acc.Owned) return;
+        var copy = NDArray.Empty(acc.Value!.Shape, acc.Value.DType);
         Array.Copy(acc.Value.Data, copy.Data, copy.Size);
-        return new Cotangent { Value = copy, Owned = true };
+        acc.Value = copy;
+        acc.Owned = true;
     }
 
-    private static Cotangent Accumulate(Cotangent acc, NDArray g)
+    private static void Accumulate(ref Cotangent acc, NDArray g)
     {
         // PERF: fan-out sums in place into a buffer this sweep owns; a borrowed buffer is copied once first.
-        var sum = acc.Owned ? acc.Value : NDArray.Empty(acc.Value.Shape, acc.Value.DType);
-        if (sum.DType == DType.Float32) TensorPrimitives.Add(acc.Value.Array<float>(), g.Array<float>(), sum.Array<float>());
-        else TensorPrimitives.Add(acc.Value.Array<double>(), g.Array<double>(), sum.Array<double>());
-        return new Cotangent { Value = sum, Owned = true };
+        var old = acc.Value!;
+        var sum = acc.Owned ? old : NDArray.Empty(old.Shape, old.DType);
+        if (sum.DType == DType.Float32) TensorPrimitives.Add(old.Array<float>(), g.Array<float>(), sum.Array<float>());
+        else TensorPrimitives.Add(old.Array<double>(), g.Array<double>(), sum.Array<double>());
+        acc.Value = sum;
+        acc.Owned = true;
     }
 }
 
@@ -88,4 +122,13 @@ internal static class Backward
 internal interface IAccumulatingVjp
 {
     void AccumulateVjp(Tensor y, NDArray gy, NDArray into);
+}
+
+/// <summary>A primitive that can add an input's cotangent straight into the running sum the sweep already owns for
+/// that input (a weight shared by the T steps of an unroll), instead of returning a new array to be added.</summary>
+internal interface IVjpInto
+{
+    /// <summary>As <see cref="Primitive.Vjp"/>; <paramref name="owned"/>[i], when not null, is the sweep's own buffer for
+    /// input i (its shape and dtype): the rule may add input i's cotangent into it and return that same buffer at i.</summary>
+    NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned);
 }

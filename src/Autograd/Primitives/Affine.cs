@@ -26,7 +26,7 @@ public static partial class Ops
     }
 }
 
-internal sealed class AffineOp : Primitive
+internal sealed class AffineOp : Primitive, IVjpInto
 {
     public static readonly AffineOp Instance = new();
     public override string Name => "affine";
@@ -45,7 +45,8 @@ internal sealed class AffineOp : Primitive
             var bd = b.Array<T>().AsSpan();
             for (int r = 0; r < rows; r++) bd.CopyTo(yd.AsSpan(r * n, n));
         }
-        Gemm.Multiply(false, true, rows, n, k, x.Array<T>(), 0, w.Array<T>(), 0, yd, 0, accumulate: b is not null);
+        // PERF: W is an immutable weight read again at every step of an unroll: its packed panels are kept (cacheB).
+        Gemm.Multiply(false, true, rows, n, k, x.Array<T>(), 0, w.Array<T>(), 0, yd, 0, accumulate: b is not null, cacheB: true);
         return y;
     }
 
@@ -56,18 +57,23 @@ internal sealed class AffineOp : Primitive
         return r;
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) =>
-        gy.DType == DType.Float32 ? Vjp<float>(y, gy) : Vjp<double>(y, gy);
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length]);
 
-    private static NDArray?[] Vjp<T>(Tensor y, NDArray gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // PERF: gW of a weight shared by T steps is added by the GEMM straight into the sweep's running sum (accumulate),
+    // not returned as a new [out, in] array per step (a large-object-heap array for H = 128 LSTM weights).
+    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned) =>
+        gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
+
+    private static NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>
     {
         NDArray x = y.InputArray[0].Value, w = y.InputArray[1].Value;
         int n = w.Shape[0], k = w.Shape[1], rows = RowsOf(x.Shape);
         T[] g = gy.Array<T>();
         var gx = NDArray.Empty<T>(x.Shape);
-        Gemm.Multiply(false, false, rows, k, n, g, 0, w.Array<T>(), 0, gx.Array<T>(), 0, accumulate: false);
-        var gw = NDArray.Empty<T>(w.Shape);
-        Gemm.Multiply(true, false, n, k, rows, g, 0, x.Array<T>(), 0, gw.Array<T>(), 0, accumulate: false);
+        Gemm.Multiply(false, false, rows, k, n, g, 0, w.Array<T>(), 0, gx.Array<T>(), 0, accumulate: false, cacheB: true);
+        bool into = owned[1] is { } o && o.DType == gy.DType;
+        var gw = into ? owned[1]! : NDArray.Empty<T>(w.Shape);
+        Gemm.Multiply(true, false, n, k, rows, g, 0, x.Array<T>(), 0, gw.Array<T>(), 0, accumulate: into);
         if (y.InputArray.Length == 2) return [gx, gw];
         var gb = Reduce.Sum(gy.Reshape(Shape.Of(rows, n)), [0], keepDim: false);
         return [gx, gw, gb];

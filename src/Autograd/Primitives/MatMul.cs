@@ -25,7 +25,7 @@ public static partial class Ops
             return Reshape(r, r.Shape.RemoveAxis(r.Rank - 1).ToArray());
         }
         Promote(ref a, ref b);
-        return MatMulOp.Instance.Record(MatMulOp.Product(a.Value, false, b.Value, false), a, b);
+        return MatMulOp.Instance.Record(MatMulOp.Product(a.Value, false, b.Value, false, cacheB: true), a, b);
     }
 }
 
@@ -35,8 +35,9 @@ internal sealed class MatMulOp : Primitive
     public override string Name => "matmul";
 
     /// <summary>op(a) @ op(b) over broadcast batch axes, where op swaps the last two axes when asked (no copy is made
-    /// for it: the GEMM reads transposed operands directly).</summary>
-    internal static NDArray Product(NDArray a, bool ta, NDArray b, bool tb)
+    /// for it: the GEMM reads transposed operands directly). <paramref name="cacheB"/>: b is an operand of the recorded
+    /// product (a weight, likely multiplied again), not a cotangent, so its packed form is worth keeping.</summary>
+    internal static NDArray Product(NDArray a, bool ta, NDArray b, bool tb, bool cacheB = false)
     {
         int m = ta ? a.Shape[-1] : a.Shape[-2], k = ta ? a.Shape[-2] : a.Shape[-1];
         int n = tb ? b.Shape[-2] : b.Shape[-1];
@@ -45,11 +46,11 @@ internal sealed class MatMulOp : Primitive
         if (b.Rank == 2 && !ta)
         {
             // PERF: a right operand shared by every batch folds a's batch into rows: one large GEMM, not many small ones.
-            return Gemm(a, false, b, tb, batches: 1, Rows(a.Shape), n, k, outShape);
+            return Gemm(a, false, b, tb, batches: 1, Rows(a.Shape), n, k, outShape, cacheB);
         }
         var ab = Broadcasting.BroadcastTo(a, Shape.Of([.. batch.Dims, a.Shape[-2], a.Shape[-1]]), "MatMul");
         var bb = Broadcasting.BroadcastTo(b, Shape.Of([.. batch.Dims, b.Shape[-2], b.Shape[-1]]), "MatMul");
-        return Gemm(ab, ta, bb, tb, batch.Size, m, n, k, outShape);
+        return Gemm(ab, ta, bb, tb, batch.Size, m, n, k, outShape, cacheB: false);
     }
 
     // The product of every axis but the last: the row count of the array read as a matrix.
@@ -60,14 +61,14 @@ internal sealed class MatMulOp : Primitive
         return r;
     }
 
-    private static NDArray Gemm(NDArray a, bool ta, NDArray b, bool tb, int batches, int m, int n, int k, Shape outShape) =>
-        a.DType == DType.Float32 ? Gemm<float>(a, ta, b, tb, batches, m, n, k, outShape) : Gemm<double>(a, ta, b, tb, batches, m, n, k, outShape);
+    private static NDArray Gemm(NDArray a, bool ta, NDArray b, bool tb, int batches, int m, int n, int k, Shape outShape, bool cacheB) =>
+        a.DType == DType.Float32 ? Gemm<float>(a, ta, b, tb, batches, m, n, k, outShape, cacheB) : Gemm<double>(a, ta, b, tb, batches, m, n, k, outShape, cacheB);
 
-    private static NDArray Gemm<T>(NDArray a, bool ta, NDArray b, bool tb, int batches, int m, int n, int k, Shape outShape) where T : unmanaged, IFloatingPointIeee754<T>
+    private static NDArray Gemm<T>(NDArray a, bool ta, NDArray b, bool tb, int batches, int m, int n, int k, Shape outShape, bool cacheB) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var c = NDArray.Empty<T>(outShape);
         for (int i = 0; i < batches; i++)
-            Tensors.Gemm.Multiply(ta, tb, m, n, k, a.Array<T>(), i * m * k, b.Array<T>(), i * k * n, c.Array<T>(), i * m * n, accumulate: false);
+            Tensors.Gemm.Multiply(ta, tb, m, n, k, a.Array<T>(), i * m * k, b.Array<T>(), i * k * n, c.Array<T>(), i * m * n, accumulate: false, cacheB: cacheB);
         return c;
     }
 
@@ -78,7 +79,7 @@ internal sealed class MatMulOp : Primitive
         {
             // a's batch folds into rows: ga = g @ bᵀ and gb = a_rowsᵀ @ g_rows, one GEMM each.
             int k = a.Shape[-1], n = b.Shape[-1], rows = Rows(a.Shape);
-            var ga = Product(gy, false, b, true).Reshape(a.Shape);
+            var ga = Product(gy, false, b, true, cacheB: true).Reshape(a.Shape);
             var gb = Product(a.Reshape(Shape.Of(rows, k)), true, gy.Reshape(Shape.Of(rows, n)), false);
             return [ga, gb];
         }

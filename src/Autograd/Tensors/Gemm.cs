@@ -52,8 +52,10 @@ internal static unsafe class Gemm
     /// <param name="cOffset">Index of C's first element in <paramref name="c"/>.</param>
     /// <param name="accumulate">Add the product to C instead of overwriting C.</param>
     /// <param name="level">The micro-kernel to use (see <see cref="KernelLevel"/>); negative: this machine's best.</param>
+    /// <param name="cacheB">B is an immutable array (an NDArray's data) that may be multiplied again: keep its packed
+    /// panels beside it (<see cref="GemmPackedB"/>) instead of packing it on every call.</param>
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k,
-        T[] a, int aOffset, T[] b, int bOffset, T[] c, int cOffset, bool accumulate, int level = -1)
+        T[] a, int aOffset, T[] b, int bOffset, T[] c, int cOffset, bool accumulate, int level = -1, bool cacheB = false)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -81,13 +83,19 @@ internal static unsafe class Gemm
                 return;
             }
             if (level < 0 || level > KernelLevel) level = KernelLevel;
-            int threads = Environment.ProcessorCount;
-            if (work < ParallelThreshold || threads < 2)
+            int nr = Tile<T>(level).Nr;
+            T[]? packed = cacheB && GemmPackedB.Enabled ? GemmPackedB.Get(b, bOffset, transB, k, n, Balance(k, KC, 1), nr) : null;
+            fixed (T* rawPacked = packed)
             {
-                Blocked(level, m, n, k, pa, rsA, csA, pb, rsB, csB, pc, n, accumulate);
-                return;
+                var pre = new Prepacked<T>(packed is null ? null : GemmPackedB.Align(rawPacked), 0, (n + nr - 1) / nr);
+                int threads = Environment.ProcessorCount;
+                if (work < ParallelThreshold || threads < 2)
+                {
+                    Blocked(level, m, n, k, pa, rsA, csA, pb, rsB, csB, pc, n, accumulate, pre);
+                    return;
+                }
+                Parallelize(level, m, n, k, pa, rsA, csA, pb, rsB, csB, pc, n, accumulate, threads, pre);
             }
-            Parallelize(level, m, n, k, pa, rsA, csA, pb, rsB, csB, pc, n, accumulate, threads);
         }
     }
 
@@ -119,8 +127,9 @@ internal static unsafe class Gemm
     /// <param name="ldc">Row stride of C.</param>
     /// <param name="accumulate">Add to C instead of overwriting it.</param>
     /// <param name="threads">Number of cores available.</param>
+    /// <param name="pre">The whole op(B) already packed, or none.</param>
     private static void Parallelize<T>(int level, int m, int n, int k, T* a, long rsA, long csA, T* b, long rsB, long csB,
-        T* c, int ldc, bool accumulate, int threads)
+        T* c, int ldc, bool accumulate, int threads, Prepacked<T> pre)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         (int mr, int nr) = Tile<T>(level);
@@ -129,7 +138,7 @@ internal static unsafe class Gemm
         int parts = Math.Min(threads, units);
         if (parts < 2)
         {
-            Blocked(level, m, n, k, a, rsA, csA, b, rsB, csB, c, ldc, accumulate);
+            Blocked(level, m, n, k, a, rsA, csA, b, rsB, csB, c, ldc, accumulate, pre);
             return;
         }
         // Lambdas cannot capture pointers: pass them as nint.
@@ -141,12 +150,12 @@ internal static unsafe class Gemm
             if (splitN)
             {
                 int j0 = u0 * nr, j1 = Math.Min(n, u1 * nr);
-                Blocked(level, m, j1 - j0, k, pa, rsA, csA, pb + j0 * csB, rsB, csB, pc + j0, ldc, accumulate);
+                Blocked(level, m, j1 - j0, k, pa, rsA, csA, pb + j0 * csB, rsB, csB, pc + j0, ldc, accumulate, pre with { Panel0 = u0 });
             }
             else
             {
                 int i0 = u0 * mr, i1 = Math.Min(m, u1 * mr);
-                Blocked(level, i1 - i0, n, k, pa + i0 * rsA, rsA, csA, pb, rsB, csB, pc + (long)i0 * ldc, ldc, accumulate);
+                Blocked(level, i1 - i0, n, k, pa + i0 * rsA, rsA, csA, pb, rsB, csB, pc + (long)i0 * ldc, ldc, accumulate, pre);
             }
         });
     }
@@ -176,8 +185,9 @@ internal static unsafe class Gemm
     /// <param name="c">C(0, 0).</param>
     /// <param name="ldc">Row stride of C.</param>
     /// <param name="accumulate">Add to C instead of overwriting it.</param>
+    /// <param name="pre">The whole op(B) already packed (this strip starts at its panel <c>Panel0</c>), or none.</param>
     private static void Blocked<T>(int level, int m, int n, int k, T* a, long rsA, long csA, T* b, long rsB, long csB,
-        T* c, int ldc, bool accumulate)
+        T* c, int ldc, bool accumulate, Prepacked<T> pre)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         (int mr, int nr) = Tile<T>(level);
@@ -192,7 +202,7 @@ internal static unsafe class Gemm
         // so that every Vector512 load of a packed panel stays inside one cache line.
         int pad = 64 / sizeof(T);
         T[] bufA = ArrayPool<T>.Shared.Rent(mcMax * kcMax + pad);
-        T[] bufB = ArrayPool<T>.Shared.Rent(ncMax * kcMax + pad);
+        T[] bufB = ArrayPool<T>.Shared.Rent(pre.Data is null ? ncMax * kcMax + pad : 0);
         T* tile = stackalloc T[mr * nr + pad];
         tile = Align(tile);
         try
@@ -207,7 +217,9 @@ internal static unsafe class Gemm
                     {
                         int kc = Math.Min(kcMax, k - pc);
                         bool load = accumulate || pc > 0;
-                        GemmPacking.PackB(kc, nc, b + pc * rsB + jc * csB, rsB, csB, nr, packB);
+                        T* blockB = packB;
+                        if (pre.Data is null) GemmPacking.PackB(kc, nc, b + pc * rsB + jc * csB, rsB, csB, nr, packB);
+                        else blockB = pre.Data + (long)pc * pre.Panels * nr + (long)(pre.Panel0 + jc / nr) * kc * nr;
                         for (int ic = 0; ic < m; ic += mcBlock)
                         {
                             int mc = Math.Min(mcBlock, m - ic);
@@ -215,7 +227,7 @@ internal static unsafe class Gemm
                             for (int jr = 0; jr < nc; jr += nr)
                             {
                                 int ncols = Math.Min(nr, nc - jr);
-                                T* bp = packB + (long)jr * kc;
+                                T* bp = blockB + (long)jr * kc;
                                 for (int ir = 0; ir < mc; ir += mr)
                                 {
                                     int nrows = Math.Min(mr, mc - ir);
@@ -248,6 +260,15 @@ internal static unsafe class Gemm
             ArrayPool<T>.Shared.Return(bufA);
             ArrayPool<T>.Shared.Return(bufB);
         }
+    }
+
+    /// <summary>A whole op(B) packed by <see cref="GemmPackedB"/>: aligned data (null when absent), the first panel of the
+    /// current strip, and the panel count across all n columns.</summary>
+    private readonly struct Prepacked<T>(T* data, int panel0, int panels) where T : unmanaged
+    {
+        public T* Data { get; } = data;
+        public int Panel0 { get; init; } = panel0;
+        public int Panels { get; } = panels;
     }
 
     /// <summary>Runs the micro-kernel of the given level.</summary>
