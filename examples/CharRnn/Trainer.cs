@@ -18,8 +18,9 @@ namespace Autograd.Examples.CharRnn;
 /// <param name="ValidationLoss">The final validation loss in nats/char.</param>
 /// <param name="TrainSeconds">Time in the training loop (forward, backward, clipping, Adam), without evaluation and sampling.</param>
 /// <param name="Sample">The last generated sample.</param>
+/// <param name="Model">The trained parameters (the same as saved in the checkpoint).</param>
 public sealed record TrainResult(int FirstStep, int LastStep, ImmutableList<(double Step, double Loss)> Train,
-    ImmutableList<(double Step, double Loss)> Validation, double ValidationLoss, double TrainSeconds, string Sample);
+    ImmutableList<(double Step, double Loss)> Validation, double ValidationLoss, double TrainSeconds, string Sample, CharModel Model);
 
 /// <summary>The training loop of the PyTorch script (truncated BPTT over B streams, Adam, global-norm clipping), plus
 /// evaluation, samples, checkpoints and the loss plot.</summary>
@@ -111,7 +112,7 @@ public static class Trainer
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"final  val_loss {validLoss:F4} nats/char  perplexity {Losses.Perplexity(validLoss):F3}  train_time {seconds:F1} s  ({trained * (double)o.Batch * o.Seq / Math.Max(seconds, 1e-9):N0} chars/s)"));
         log.WriteLine($"wrote {o.CheckpointPath} and {o.PlotPath}");
-        return new TrainResult(first, o.Steps, trainCurve, validCurve, validLoss, seconds, sample);
+        return new TrainResult(first, o.Steps, trainCurve, validCurve, validLoss, seconds, sample, model);
     }
 
     /// <summary>Loads the checkpoint at <paramref name="path"/> and prints <paramref name="count"/> samples from it.</summary>
