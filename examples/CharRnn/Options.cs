@@ -14,7 +14,7 @@ public sealed record Options
     public int Embed { get; init; } = 64;
     public int Hidden { get; init; } = 256;
     public int Layers { get; init; } = 1;
-    public int Steps { get; init; } = 2000;
+    public int Steps { get; init; } = 3000;
     public int Batch { get; init; } = 32;
     public int Seq { get; init; } = 64;
     public double Lr { get; init; } = 2e-3;
@@ -27,7 +27,7 @@ public sealed record Options
     public string? Resume { get; init; }
     public bool SampleOnly { get; init; }
     public int EvalEvery { get; init; } = 500;
-    public int SampleEvery { get; init; } = 500;
+    public int SampleEvery { get; init; } = 1000;
     public int LogEvery { get; init; } = 100;
     public int SampleLength { get; init; } = 400;
     public double Temperature { get; init; } = 0.8;

@@ -64,12 +64,12 @@ public sealed record LstmCell(Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, 
     {
         CellParameters.CheckStep(state.H, xProjected, 4, HiddenSize, nameof(LstmCell));
         // PERF: the gate arithmetic (σ, tanh, c', h') is one fused node; ComposedStep spells out the same equations.
-        var (h1, c1) = LstmGates(xProjected + Linear(state.H, WeightHh, BiasHh), state.C);
+        var (h1, c1) = LstmGates(xProjected, Linear(state.H, WeightHh, BiasHh), state.C);
         return (new LstmState(h1, c1), h1);
     }
 
     /// <summary><see cref="StepProjected"/> written from elementary ops (about fifteen nodes per step) instead of the
-    /// fused <see cref="Ops.LstmGates"/>: the reference the fused step is tested against.</summary>
+    /// fused <see cref="Ops.LstmGates(Tensor, Tensor?, Tensor)"/>: the reference the fused step is tested against.</summary>
     public (LstmState Carry, Tensor Y) ComposedStep(LstmState state, Tensor xProjected)
     {
         CellParameters.CheckStep(state.H, xProjected, 4, HiddenSize, nameof(LstmCell));

@@ -48,6 +48,26 @@ public class LstmGatesTests
     }
 
     [Fact]
+    public void Two_summands_equal_their_sum_in_value_and_both_get_its_gradient()
+    {
+        var a1 = Gates(3, 6, 11, DType.Float64);
+        var a2 = Gates(3, 6, 12, DType.Float64);
+        var c = Tensor.RandomNormal(Shape.Of(3, 6), 13, dtype: DType.Float64);
+        Tensor Loss(Tensor x1, Tensor x2, Tensor cc, bool split)
+        {
+            var (h1, c1) = split ? LstmGates(x1, x2, cc) : LstmGates(x1 + x2, cc);
+            return Sum(h1 * c1) + Sum(Square(h1));
+        }
+        var (ls, gs) = Ad.ValueAndGrad(((Tensor A1, Tensor A2, Tensor C) p) => Loss(p.A1, p.A2, p.C, split: true), (a1, a2, c));
+        var (lj, gj) = Ad.ValueAndGrad(((Tensor A1, Tensor A2, Tensor C) p) => Loss(p.A1, p.A2, p.C, split: false), (a1, a2, c));
+        Assert.Equal(lj.Item(), ls.Item(), 1e-12);
+        ScanTests.Close(gj.Item1, gs.Item1, 12);
+        ScanTests.Close(gj.Item2, gs.Item2, 12);
+        ScanTests.Close(gj.Item3, gs.Item3, 12);
+        ScanTests.Close(gs.Item1, gs.Item2, 15);
+    }
+
+    [Fact]
     public void Float32_values_match_the_composed_cell_to_float_rounding()
     {
         var a = Gates(8, 40, 5, DType.Float32);
