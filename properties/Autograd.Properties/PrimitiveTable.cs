@@ -162,6 +162,11 @@ public sealed class PrimitiveTable
                 return Where(Tensor.FromArray(mask, shape.ToArray()), x[0], x[1]);
             }),
         Unary("softplus", Any, Softplus, "Ad.CustomVjp"),
+        // d = [batch, hidden]: pre-activations [B, 4H] and the cell state [B, H]; H up to 9 covers the vector loop and its tail.
+        new("lstm_gates", "h' and c' both used", [1, 1], [3, 9], d => [Shape.Of(d[0], 4 * d[1]), Shape.Of(d[0], d[1])], [Any],
+            (_, x) => LstmGates(x[0], x[1]) is var (h1, c1) ? h1 + 2.0 * c1 : throw new InvalidOperationException()),
+        new("lstm_gates", "two summands", [1, 1], [3, 9], d => [Shape.Of(d[0], 4 * d[1]), Shape.Of(d[0], 4 * d[1]), Shape.Of(d[0], d[1])], [Any],
+            (_, x) => LstmGates(x[0], x[1], x[2]) is var (h1, c1) ? h1 * c1 : throw new InvalidOperationException()),
     ];
 
     public static TheoryData<string> Labels => [.. Rows.Select(r => r.ToString())];

@@ -74,6 +74,16 @@ public sealed record LstmCell(Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, 
         // c of another shape than h could broadcast (c [1, H] against h [B, H]) and silently make a wrong state.
         if (!state.C.Shape.Equals(state.H.Shape))
             throw new ShapeMismatchException($"LstmCell: the cell state c has shape {state.C.Shape} but the hidden state h has shape {state.H.Shape}; expected both [B, {HiddenSize}].");
+        // PERF: the gate arithmetic (σ, tanh, c', h') is one fused node; ComposedStep spells out the same equations.
+        var (h1, c1) = LstmGates(xProjected, Affine(state.H, WeightHh, BiasHh), state.C);
+        return (new LstmState(h1, c1), h1);
+    }
+
+    /// <summary><see cref="StepProjected"/> written from elementary ops (about fifteen nodes per step) instead of the
+    /// fused <see cref="Ops.LstmGates(Tensor, Tensor?, Tensor)"/>: the reference the fused step is tested against.</summary>
+    public (LstmState Carry, Tensor Y) ComposedStep(LstmState state, Tensor xProjected)
+    {
+        CellParameters.CheckStep(state.H, xProjected, 4, HiddenSize, nameof(LstmCell));
         var gates = Chunk(xProjected + Affine(state.H, WeightHh, BiasHh), 4, axis: -1);
         Tensor i = Sigmoid(gates[0]), f = Sigmoid(gates[1]), g = Tanh(gates[2]), o = Sigmoid(gates[3]);
         var c1 = f * state.C + i * g;
