@@ -23,19 +23,19 @@ public sealed record MinCharParams(Tensor Wxh, Tensor Whh, Tensor Why, Tensor Bh
     /// <summary>The original's <c>lossFun</c>: the loss summed over the sequence, and the last hidden state.</summary>
     public (Tensor Loss, Tensor H) Loss(int[] inputs, int[] targets, Tensor hprev)
     {
-        var xs = MatMul(OneHot(inputs, Wxh.Shape[1]), Wxh.T);   // [T, H]: every x_t Wxhᵀ at once
+        var xs = Affine(OneHot(inputs, Wxh.Shape[1]), Wxh, Bh);   // [T, H]: every x_t Wxhᵀ + bh at once
         var h = hprev;
         var hs = new Tensor[inputs.Length];
-        for (int t = 0; t < inputs.Length; t++) hs[t] = h = Tanh(Slice(xs, 0, t, t + 1) + MatMul(h, Whh.T) + Bh);
-        var logits = MatMul(Concat(hs, axis: 0), Why.T) + By;   // [T, V]
+        for (int t = 0; t < inputs.Length; t++) hs[t] = h = Tanh(Slice(xs, 0, t, t + 1) + Affine(h, Whh));
+        var logits = Affine(Concat(hs, axis: 0), Why, By);   // [T, V]
         return (CrossEntropy(logits, targets, reduction: Reduction.Sum), h);
     }
 
     /// <summary>The logits of the next character after feeding <paramref name="index"/> from h, and the new h.</summary>
     public (Tensor H, Tensor Logits) Next(Tensor h, int index)
     {
-        var h1 = Tanh(MatMul(OneHot([index], Wxh.Shape[1]), Wxh.T) + MatMul(h, Whh.T) + Bh);
-        return (StopGradient(h1), MatMul(h1, Why.T) + By);
+        var h1 = Tanh(Affine(OneHot([index], Wxh.Shape[1]), Wxh, Bh) + Affine(h, Whh));
+        return (StopGradient(h1), Affine(h1, Why, By));
     }
 
     private static Tensor OneHot(int[] ids, int vocab)
