@@ -167,6 +167,16 @@ public sealed class PrimitiveTable
             (_, x) => LstmGates(x[0], x[1]) is var (h1, c1) ? h1 + 2.0 * c1 : throw new InvalidOperationException()),
         new("lstm_gates", "two summands", [1, 1], [3, 9], d => [Shape.Of(d[0], 4 * d[1]), Shape.Of(d[0], 4 * d[1]), Shape.Of(d[0], d[1])], [Any],
             (_, x) => LstmGates(x[0], x[1], x[2]) is var (h1, c1) ? h1 * c1 : throw new InvalidOperationException()),
+        // d = [steps, batch, hidden, reverse, bias]: xp [T, B, 4H], h0, c0 [B, H], W_hh [4H, H], b_hh [4H]; all outputs used.
+        new("lstm_sequence", "forward and reverse, with and without b_hh", [1, 1, 1, 0, 0], [4, 2, 5, 1, 1],
+            d => [Shape.Of(d[0], d[1], 4 * d[2]), Shape.Of(d[1], d[2]), Shape.Of(d[1], d[2]), Shape.Of(4 * d[2], d[2]), Shape.Of(4 * d[2])], [Any],
+            (d, x) => LstmSequence(x[0], x[1], x[2], x[3], d[4] == 1 ? x[4] : null, reverse: d[3] == 1) is var (ys, h, c)
+                ? Sum(ys * ys) + Sum(h) + 2.0 * Sum(c) + Sum(0.0 * x[4]) : throw new InvalidOperationException()),
+        // d = [steps, batch, hidden, reverse, bias]: xp [T, B, 3H], h0 [B, H], W_hh [3H, H], b_hh [3H]; outputs and final h used.
+        new("gru_sequence", "forward and reverse, with and without b_hh", [1, 1, 1, 0, 0], [4, 2, 5, 1, 1],
+            d => [Shape.Of(d[0], d[1], 3 * d[2]), Shape.Of(d[1], d[2]), Shape.Of(3 * d[2], d[2]), Shape.Of(3 * d[2])], [Any],
+            (d, x) => GruSequence(x[0], x[1], x[2], d[4] == 1 ? x[3] : null, reverse: d[3] == 1) is var (ys, h)
+                ? Sum(ys * ys) + 3.0 * Sum(h) + Sum(0.0 * x[3]) : throw new InvalidOperationException()),
     ];
 
     public static TheoryData<string> Labels => [.. Rows.Select(r => r.ToString())];

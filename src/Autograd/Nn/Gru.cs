@@ -5,7 +5,7 @@ namespace Autograd.Nn;
 /// <summary>
 /// A multi-layer, optionally bidirectional GRU matching PyTorch's <c>nn.GRU</c>: a record of <see cref="GruCell"/>s,
 /// cell k = l·ND + d for layer l and direction d (layout on <see cref="RecurrentOptions"/>). Each direction of each
-/// layer is a <see cref="ScanExtensions"/> scan of its cell.
+/// layer is one <see cref="Ops.GruSequence"/> node, equal to a scan of its cell's <see cref="GruCell.StepProjected"/>.
 /// </summary>
 /// <param name="Cells">The cells, L·ND of them; layer 0 takes D inputs, later layers ND·H.</param>
 /// <param name="Options">Layers, directions, batch layout and dropout; carried, not differentiated.</param>
@@ -48,7 +48,12 @@ public sealed record Gru(ImmutableArray<GruCell> Cells, [property: NonDifferenti
     {
         var dtype = Cells[0].WeightHh.DType;
         var (output, finals) = RecurrentStack.Run<GruCell, Tensor>(Cells, Options, x,
-            (k, b) => RecurrentStack.State(h0, "h0", k, b, Cells.Length, HiddenSize, dtype, nameof(Gru)), dropoutRng, nameof(Gru));
+            (k, b) => RecurrentStack.State(h0, "h0", k, b, Cells.Length, HiddenSize, dtype, nameof(Gru)), dropoutRng, nameof(Gru),
+            static (cell, xp, s0, reverse) =>
+            {
+                var (ys, h) = Ops.GruSequence(xp, s0, cell.WeightHh, cell.BiasHh, reverse);
+                return (h, ys);
+            });
         return (output, Ops.Stack(finals));
     }
 }

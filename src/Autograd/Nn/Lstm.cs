@@ -5,7 +5,8 @@ namespace Autograd.Nn;
 /// <summary>
 /// A multi-layer, optionally bidirectional LSTM matching PyTorch's <c>nn.LSTM</c>: a record of
 /// <see cref="LstmCell"/>s, cell k = l·ND + d for layer l and direction d (layout on <see cref="RecurrentOptions"/>).
-/// Each direction of each layer is a <see cref="ScanExtensions"/> scan of its cell.
+/// Each direction of each layer is one <see cref="Ops.LstmSequence"/> node, equal to a scan of its cell's
+/// <see cref="LstmCell.StepProjected"/>.
 /// </summary>
 /// <param name="Cells">The cells, L·ND of them; layer 0 takes D inputs, later layers ND·H.</param>
 /// <param name="Options">Layers, directions, batch layout and dropout; carried, not differentiated.</param>
@@ -52,7 +53,12 @@ public sealed record Lstm(ImmutableArray<LstmCell> Cells, [property: NonDifferen
         var dtype = Cells[0].WeightHh.DType;
         var (output, finals) = RecurrentStack.Run<LstmCell, LstmState>(Cells, Options, x, (k, b) => new LstmState(
             RecurrentStack.State(h0, "h0", k, b, count, HiddenSize, dtype, nameof(Lstm)),
-            RecurrentStack.State(c0, "c0", k, b, count, HiddenSize, dtype, nameof(Lstm))), dropoutRng, nameof(Lstm));
+            RecurrentStack.State(c0, "c0", k, b, count, HiddenSize, dtype, nameof(Lstm))), dropoutRng, nameof(Lstm),
+            static (cell, xp, s0, reverse) =>
+            {
+                var (ys, h, c) = Ops.LstmSequence(xp, s0.H, s0.C, cell.WeightHh, cell.BiasHh, reverse);
+                return (new LstmState(h, c), ys);
+            });
         return (output, Ops.Stack(finals.Select(s => s.H).ToArray()), Ops.Stack(finals.Select(s => s.C).ToArray()));
     }
 }

@@ -24,8 +24,16 @@ public sealed record RecurrentOptions(int NumLayers = 1, bool Bidirectional = fa
 /// </summary>
 internal static class RecurrentStack
 {
+    /// <summary>Whether <see cref="Run"/> uses the sequence primitives it is given; benchmarks switch it off for
+    /// same-process A/B runs against the per-step scan.</summary>
+    internal static bool FusedSequences = true;
+
+    /// <summary>Runs the stack. <paramref name="sequence"/>, when given, replaces the scan of one direction of one layer:
+    /// (cell, projected input [T, B, G·H], initial carry, reverse) → (final carry, outputs [T, B, H]), a fused primitive
+    /// equal to scanning <c>StepProjected</c>.</summary>
     public static (Tensor Output, TCarry[] Finals) Run<TCell, TCarry>(ImmutableArray<TCell> cells, RecurrentOptions options, Tensor x,
-        Func<int, int, TCarry> initial, Random? dropoutRng, string layer)
+        Func<int, int, TCarry> initial, Random? dropoutRng, string layer,
+        Func<TCell, Tensor, TCarry, bool, (TCarry Final, Tensor Ys)>? sequence = null)
         where TCell : IRecurrentCell<TCarry>
     {
         int d0 = cells[0].InputSize;
@@ -47,9 +55,14 @@ internal static class RecurrentStack
                 var cell = cells[k];
                 // PERF: the input side of all T steps is one GEMM over [T·B, D]; only W_hh h runs inside the loop.
                 var projected = cell.ProjectInput(input);
-                var r = projected.Scan(initial(k, batch), cell.StepProjected, new ScanOptions(Reverse: d == 1));
-                finals[k] = r.Final;
-                outs[d] = r.Ys;
+                // PERF: the whole recurrence as one node (see LstmSequence); the scan records several nodes per step.
+                if (sequence is not null && FusedSequences && x.Shape[0] > 0)
+                    (finals[k], outs[d]) = sequence(cell, projected, initial(k, batch), d == 1);
+                else
+                {
+                    var r = projected.Scan(initial(k, batch), cell.StepProjected, new ScanOptions(Reverse: d == 1));
+                    (finals[k], outs[d]) = (r.Final, r.Ys);
+                }
             }
             input = nd == 1 ? outs[0] : Concat(outs, axis: 2);
             if (l < options.NumLayers - 1 && options.Dropout > 0 && dropoutRng is not null) input = Dropout(input, options.Dropout, dropoutRng);

@@ -61,29 +61,33 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
         T[] a = gates.Array<T>(), c = cell.Array<T>(), yd = y.Array<T>(), s = saved.Array<T>();
         T[]? a2 = moreGates?.Array<T>();
         for (int r = 0; r < b; r++)
-        {
-            var act = s.AsSpan(r * 5 * h, 5 * h);
-            ReadOnlySpan<T> pre = a.AsSpan(r * 4 * h, 4 * h);
-            if (a2 is not null)
-            {
-                // the sum goes where the activations will be; σ and tanh then run in place
-                TensorPrimitives.Add(pre, a2.AsSpan(r * 4 * h, 4 * h), act[..(4 * h)]);
-                pre = act[..(4 * h)];
-            }
-            Activation.Sigmoid<T>(pre[..(2 * h)], act[..(2 * h)]);
-            Activation.Tanh<T>(pre.Slice(2 * h, h), act.Slice(2 * h, h));
-            Activation.Sigmoid<T>(pre.Slice(3 * h, h), act.Slice(3 * h, h));
-            Span<T> i = act[..h], f = act.Slice(h, h), g = act.Slice(2 * h, h), o = act.Slice(3 * h, h), tc = act.Slice(4 * h, h);
-            Span<T> h1 = yd.AsSpan(r * h, h), c1 = yd.AsSpan((b + r) * h, h);
-            ReadOnlySpan<T> c0 = c.AsSpan(r * h, h);
-            // c' = f c + i g, rounded as the composed cell rounds it (two products, then the sum)
-            TensorPrimitives.Multiply(f, c0, c1);
-            TensorPrimitives.Multiply(i, g, h1);
-            TensorPrimitives.Add(c1, h1, c1);
-            Activation.Tanh<T>(c1, tc);
-            TensorPrimitives.Multiply(o, tc, h1);
-        }
+            ForwardRow<T>(a.AsSpan(r * 4 * h, 4 * h), a2 is null ? default : a2.AsSpan(r * 4 * h, 4 * h), c.AsSpan(r * h, h),
+                s.AsSpan(r * 5 * h, 5 * h), yd.AsSpan(r * h, h), yd.AsSpan((b + r) * h, h));
         return (y, saved);
+    }
+
+    /// <summary>One row: from the pre-activations a (plus a₂ when not empty) [4H] and c [H], the activations
+    /// act = [i, f, g, o, tanh c'] [5H], h' and c' [H]. Shared with <see cref="LstmSequenceOp"/>.</summary>
+    internal static void ForwardRow<T>(ReadOnlySpan<T> pre, ReadOnlySpan<T> pre2, ReadOnlySpan<T> c0, Span<T> act, Span<T> h1, Span<T> c1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h = c0.Length;
+        if (!pre2.IsEmpty)
+        {
+            // the sum goes where the activations will be; σ and tanh then run in place
+            TensorPrimitives.Add(pre, pre2, act[..(4 * h)]);
+            pre = act[..(4 * h)];
+        }
+        Activation.Sigmoid<T>(pre[..(2 * h)], act[..(2 * h)]);
+        Activation.Tanh<T>(pre.Slice(2 * h, h), act.Slice(2 * h, h));
+        Activation.Sigmoid<T>(pre.Slice(3 * h, h), act.Slice(3 * h, h));
+        Span<T> i = act[..h], f = act.Slice(h, h), g = act.Slice(2 * h, h), o = act.Slice(3 * h, h), tc = act.Slice(4 * h, h);
+        // c' = f c + i g, rounded as the composed cell rounds it (two products, then the sum); h' serves as scratch
+        TensorPrimitives.Multiply(f, c0, c1);
+        TensorPrimitives.Multiply(i, g, h1);
+        TensorPrimitives.Add(c1, h1, c1);
+        Activation.Tanh<T>(c1, tc);
+        TensorPrimitives.Multiply(o, tc, h1);
     }
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy) =>
@@ -103,8 +107,9 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
         return y.InputArray.Length == 2 ? [ga, gc] : [ga, ga, gc];
     }
 
-    // One row: act = [i, f, g, o, tanh c'], c the old cell state, gh and gc the cotangents of h' and c'.
-    private static void Backward<T>(ReadOnlySpan<T> act, ReadOnlySpan<T> c, ReadOnlySpan<T> gh, ReadOnlySpan<T> gc, Span<T> ga, Span<T> gcPrev)
+    // One row: act = [i, f, g, o, tanh c'], c the old cell state, gh and gc the cotangents of h' and c'. gc and gcPrev
+    // may be the same span (each element is read before it is written).
+    internal static void Backward<T>(ReadOnlySpan<T> act, ReadOnlySpan<T> c, ReadOnlySpan<T> gh, ReadOnlySpan<T> gc, Span<T> ga, Span<T> gcPrev)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = c.Length, j = 0;
