@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Autograd;
 
 public static partial class Ops
@@ -18,24 +16,13 @@ internal sealed class SigmoidOp : Primitive
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y, double arg) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, y);
     }
 
-    private struct Bwd : IBinaryKernel
+    // gx = gy · y · (1 − y)
+    private struct Bwd : ILaneFormula
     {
-        public static void Apply<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> gy, Span<T> gx) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            int i = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                // PERF: SIMD lanes, the same operations in the same order as the scalar tail (bit-identical results).
-                ref T ry = ref MemoryMarshal.GetReference(y), rg = ref MemoryMarshal.GetReference(gy), rx = ref MemoryMarshal.GetReference(gx);
-                for (; i <= gx.Length - Vector<T>.Count; i += Vector<T>.Count)
-                {
-                    var v = Vector.LoadUnsafe(ref ry, (nuint)i);
-                    Vector.StoreUnsafe(Vector.LoadUnsafe(ref rg, (nuint)i) * v * (Vector<T>.One - v), ref rx, (nuint)i);
-                }
-            }
-            for (; i < gx.Length; i++) gx[i] = gy[i] * y[i] * (T.One - y[i]);
-        }
+        public static T Apply<T>(T y, T g) where T : unmanaged, IFloatingPointIeee754<T> => g * y * (T.One - y);
+
+        public static Vector<T> Apply<T>(Vector<T> y, Vector<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g * y * (Vector<T>.One - y);
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Kernels.Zip<Bwd>(y.Value, gy)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Kernels.Zip<Lanes<Bwd>>(y.Value, gy)];
 }

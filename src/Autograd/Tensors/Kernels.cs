@@ -15,6 +15,34 @@ internal interface IBinaryKernel
     static abstract void Apply<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
+/// <summary>An elementwise formula y = f(a, b) written for one element and for a SIMD vector of them; both must do the
+/// same operations in the same order, so that the vector lanes and the scalar tail give identical results.</summary>
+internal interface ILaneFormula
+{
+    static abstract T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    static abstract Vector<T> Apply<T>(Vector<T> a, Vector<T> b) where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
+/// <summary>The <see cref="IBinaryKernel"/> of a <see cref="ILaneFormula"/>: <see cref="Vector{T}"/> lanes, then a scalar tail.</summary>
+internal struct Lanes<F> : IBinaryKernel where F : ILaneFormula
+{
+    public static void Apply<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // PERF: the formula over SIMD lanes; for generic T the JIT does not vectorize the scalar loop by itself.
+            ref T ra = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+            ref T rb = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+            ref T ry = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            for (; i <= y.Length - Vector<T>.Count; i += Vector<T>.Count)
+                Vector.StoreUnsafe(F.Apply(Vector.LoadUnsafe(ref ra, (nuint)i), Vector.LoadUnsafe(ref rb, (nuint)i)), ref ry, (nuint)i);
+        }
+        for (; i < y.Length; i++) y[i] = F.Apply(a[i], b[i]);
+    }
+}
+
 /// <summary>Dispatch from an <see cref="NDArray"/>'s dtype to one generic kernel, and NumPy broadcasting.</summary>
 internal static class Kernels
 {
