@@ -129,7 +129,6 @@ public sealed class GraphLaws
         thread.Start();
         thread.Join();
         Assert.Null(error);
-        Assert.NotNull(gradient);
-        Assert.Equal(Math.Pow(c, n), gradient.Value, 1e-9);
+        Assert.Equal(Math.Pow(c, n), gradient ?? double.NaN, 1e-9);
     }
 }
