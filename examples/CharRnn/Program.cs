@@ -11,8 +11,17 @@ public static class Program
         Options options;
         try { options = Options.Parse(args); }
         catch (ArgumentException e) { Console.Error.WriteLine($"CharRnn: {e.Message}\n{Options.Usage}"); return 2; }
-        if (options.SampleOnly) Trainer.SampleOnly(options, Console.Out);
-        else Trainer.Train(options, Console.Out);
-        return 0;
+        try
+        {
+            if (options.SampleOnly) Trainer.SampleOnly(options, Console.Out);
+            else Trainer.Train(options, Console.Out);
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            // A missing data file or a truncated or corrupted checkpoint: the message names the file and the problem.
+            Console.Error.WriteLine($"CharRnn: {e.Message}");
+            return 1;
+        }
     }
 }
