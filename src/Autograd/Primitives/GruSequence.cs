@@ -117,9 +117,10 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
         NDArray h0 = inputs[1].Value, w = inputs[2].Value;
         int steps = y.Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 3 * h, bh = b * h;
         var gx = NDArray.Empty<T>(Shape.Of(steps, b, g));
-        var ga = NDArray.Empty<T>(Shape.Of(steps, b, g));
+        // PERF: g_a is scratch (only g_xp is handed out): a pooled buffer, returned when this call ends.
+        var gad = ArrayPool<T>.Shared.Rent(steps * b * g);
         var gh0 = NDArray.Zeros(h0.Shape, h0.DType); // the cotangent flowing into h before the step being undone
-        T[] gyd = gy.Array<T>(), gxd = gx.Array<T>(), gad = ga.Array<T>(), wd = w.Array<T>(), dh = gh0.Array<T>(),
+        T[] gyd = gy.Array<T>(), gxd = gx.Array<T>(), wd = w.Array<T>(), dh = gh0.Array<T>(),
             act = _act.Array<T>(), yd = y.Value.Array<T>(), h0d = h0.Array<T>();
         var gh = ArrayPool<T>.Shared.Rent(bh);
         try
@@ -135,14 +136,19 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
                         gxd.AsSpan((t * b + r) * g, g), gad.AsSpan((t * b + r) * g, g), dh.AsSpan(r * h, h));
                 Gemm.Multiply(false, false, b, h, g, gad, t * b * g, wd, 0, dh, 0, accumulate: true, cacheB: true);
             }
+            var gw = LstmSequenceOp.HiddenWeightGradient<T>(gad, steps, b, y.Value, h0, w, owned[2], reverse);
+            if (inputs.Length == 3) return [gx, gh0, gw];
+            // g_b_hh = Σ_rows g_a, summed row after row as Reduce.Sum does
+            var gb = NDArray.Zeros(Shape.Of(g), h0.DType);
+            var gbd = gb.Array<T>().AsSpan();
+            for (int row = 0; row < steps * b; row++) TensorPrimitives.Add<T>(gbd, gad.AsSpan(row * g, g), gbd);
+            return [gx, gh0, gw, gb];
         }
         finally
         {
             ArrayPool<T>.Shared.Return(gh);
+            ArrayPool<T>.Shared.Return(gad);
         }
-        var gw = LstmSequenceOp.HiddenWeightGradient<T>(ga, y.Value, h0, w, owned[2], reverse);
-        if (inputs.Length == 3) return [gx, gh0, gw];
-        return [gx, gh0, gw, Reduce.Sum(ga.Reshape(Shape.Of(steps * b, g)), [0], keepDim: false)];
     }
 
     // One row: act = [r, z, n, a_n], hp = h_{t−1}, gh the cotangent of h_t. Writes g_xp [3H], g_a [3H] and g ⊙ z into dh
