@@ -70,12 +70,16 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
             for (int s = 0; s < steps; s++)
             {
                 int t = reverse ? steps - 1 - s : s;
-                if (bd is not null)
-                    for (int r = 0; r < b; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
-                Gemm.Multiply(false, true, b, g, h, hPrev, hOff, wd, 0, hid, 0, accumulate: bd is not null, cacheB: true);
-                for (int r = 0; r < b; r++)
-                    ForwardRow<T>(x.AsSpan((t * b + r) * g, g), hid.AsSpan(r * g, g), hPrev.AsSpan(hOff + r * h, h),
-                        act.AsSpan((t * b + r) * 4 * h, 4 * h), yd.AsSpan((t * b + r) * h, h));
+                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                {
+                    if (bd is not null)
+                        for (int r = r0; r < r1; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
+                    Gemm.Multiply(false, true, r1 - r0, g, h, hPrev, hOff + r0 * h, wd, 0, hid, r0 * g, accumulate: bd is not null,
+                        cacheB: true, parallel: false);
+                    for (int r = r0; r < r1; r++)
+                        ForwardRow<T>(x.AsSpan((t * b + r) * g, g), hid.AsSpan(r * g, g), hPrev.AsSpan(hOff + r * h, h),
+                            act.AsSpan((t * b + r) * 4 * h, 4 * h), yd.AsSpan((t * b + r) * h, h));
+                });
                 (hPrev, hOff) = (yd, t * b * h);
             }
         }
@@ -128,13 +132,17 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
             for (int s = steps - 1; s >= 0; s--)
             {
                 int t = reverse ? steps - 1 - s : s, tPrev = reverse ? t + 1 : t - 1;
-                TensorPrimitives.Add(gyd.AsSpan(t * bh, bh), dh.AsSpan(0, bh), gh.AsSpan(0, bh));
                 T[] hp = s == 0 ? h0d : yd;
                 int hpOff = s == 0 ? 0 : tPrev * bh;
-                for (int r = 0; r < b; r++)
-                    BackwardRow<T>(act.AsSpan((t * b + r) * 4 * h, 4 * h), hp.AsSpan(hpOff + r * h, h), gh.AsSpan(r * h, h),
-                        gxd.AsSpan((t * b + r) * g, g), gad.AsSpan((t * b + r) * g, g), dh.AsSpan(r * h, h));
-                Gemm.Multiply(false, false, b, h, g, gad, t * b * g, wd, 0, dh, 0, accumulate: true, cacheB: true);
+                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                {
+                    int rh = r0 * h, nh = (r1 - r0) * h;
+                    TensorPrimitives.Add(gyd.AsSpan(t * bh + rh, nh), dh.AsSpan(rh, nh), gh.AsSpan(rh, nh));
+                    for (int r = r0; r < r1; r++)
+                        BackwardRow<T>(act.AsSpan((t * b + r) * 4 * h, 4 * h), hp.AsSpan(hpOff + r * h, h), gh.AsSpan(r * h, h),
+                            gxd.AsSpan((t * b + r) * g, g), gad.AsSpan((t * b + r) * g, g), dh.AsSpan(r * h, h));
+                    Gemm.Multiply(false, false, r1 - r0, h, g, gad, (t * b + r0) * g, wd, 0, dh, rh, accumulate: true, cacheB: true, parallel: false);
+                });
             }
             var gw = LstmSequenceOp.HiddenWeightGradient<T>(gad, steps, b, y.Value, h0, w, owned[2], reverse);
             if (inputs.Length == 3) return [gx, gh0, gw];

@@ -79,15 +79,19 @@ internal sealed class LstmSequenceOp(bool reverse) : Primitive, IVjpInto
             for (int s = 0; s < steps; s++)
             {
                 int t = reverse ? steps - 1 - s : s;
-                if (bd is not null)
-                    for (int r = 0; r < b; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
-                Gemm.Multiply(false, true, b, g, h, hPrev, hOff, wd, 0, hid, 0, accumulate: bd is not null, cacheB: true);
                 int cNext = s < steps - 1 ? (s + 1) * b * h : -1;
                 T[] cTo = cNext >= 0 ? cs : yd;
                 int cToOff = cNext >= 0 ? cNext : steps * b * h;
-                for (int r = 0; r < b; r++)
-                    LstmGatesOp.ForwardRow<T>(x.AsSpan((t * b + r) * g, g), hid.AsSpan(r * g, g), cs.AsSpan((s * b + r) * h, h),
-                        act.AsSpan((s * b + r) * g, g), yd.AsSpan((t * b + r) * h, h), cTo.AsSpan(cToOff + r * h, h));
+                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                {
+                    if (bd is not null)
+                        for (int r = r0; r < r1; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
+                    Gemm.Multiply(false, true, r1 - r0, g, h, hPrev, hOff + r0 * h, wd, 0, hid, r0 * g, accumulate: bd is not null,
+                        cacheB: true, parallel: false);
+                    for (int r = r0; r < r1; r++)
+                        LstmGatesOp.ForwardRow<T>(x.AsSpan((t * b + r) * g, g), hid.AsSpan(r * g, g), cs.AsSpan((s * b + r) * h, h),
+                            act.AsSpan((s * b + r) * g, g), yd.AsSpan((t * b + r) * h, h), cTo.AsSpan(cToOff + r * h, h));
+                });
                 (hPrev, hOff) = (yd, t * b * h);
             }
         }
@@ -122,17 +126,21 @@ internal sealed class LstmSequenceOp(bool reverse) : Primitive, IVjpInto
             for (int s = steps - 1; s >= 0; s--)
             {
                 int t = reverse ? steps - 1 - s : s;
-                TensorPrimitives.Add(gyd.AsSpan(t * bh, bh), dh.AsSpan(0, bh), gh.AsSpan(0, bh));
                 // c_t, the cell state after step s: saved as the state before step s+1, or the final one in the value
                 // (row by row, exactly as the forward rounded it)
                 T[] cNew = s < steps - 1 ? cs : yd;
                 int cNewOff = s < steps - 1 ? (s + 1) * bh : steps * bh;
-                for (int r = 0; r < b; r++)
-                    Activation.Tanh<T>(cNew.AsSpan(cNewOff + r * h, h), tc.AsSpan(r * h, h));
-                for (int r = 0; r < b; r++)
-                    LstmGatesOp.Backward<T>(act.AsSpan((s * b + r) * g, g), tc.AsSpan(r * h, h), cs.AsSpan((s * b + r) * h, h), gh.AsSpan(r * h, h),
-                        dc.AsSpan(r * h, h), gad.AsSpan((t * b + r) * g, g), dc.AsSpan(r * h, h));
-                Gemm.Multiply(false, false, b, h, g, gad, t * b * g, wd, 0, dh, 0, accumulate: false, cacheB: true);
+                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                {
+                    int rh = r0 * h, nh = (r1 - r0) * h;
+                    TensorPrimitives.Add(gyd.AsSpan(t * bh + rh, nh), dh.AsSpan(rh, nh), gh.AsSpan(rh, nh));
+                    for (int r = r0; r < r1; r++)
+                        Activation.Tanh<T>(cNew.AsSpan(cNewOff + r * h, h), tc.AsSpan(r * h, h));
+                    for (int r = r0; r < r1; r++)
+                        LstmGatesOp.Backward<T>(act.AsSpan((s * b + r) * g, g), tc.AsSpan(r * h, h), cs.AsSpan((s * b + r) * h, h), gh.AsSpan(r * h, h),
+                            dc.AsSpan(r * h, h), gad.AsSpan((t * b + r) * g, g), dc.AsSpan(r * h, h));
+                    Gemm.Multiply(false, false, r1 - r0, h, g, gad, (t * b + r0) * g, wd, 0, dh, rh, accumulate: false, cacheB: true, parallel: false);
+                });
             }
         }
         finally
@@ -160,5 +168,27 @@ internal sealed class LstmSequenceOp(bool reverse) : Primitive, IVjpInto
             Gemm.Multiply(true, false, g, h, (steps - 1) * b, gad, reverse ? 0 : b * g, outputs.Array<T>(), reverse ? b * h : 0, gwd, 0, accumulate: add);
         Gemm.Multiply(true, false, g, h, b, gad, (reverse ? steps - 1 : 0) * b * g, h0.Array<T>(), 0, gwd, 0, accumulate: add || steps > 1);
         return gw;
+    }
+}
+
+/// <summary>Runs one recurrent step's row-wise work (h W_hhᵀ, the gates, their rule) over the batch rows: two halves on
+/// two cores when the step is large enough, else all rows here. Every row of a step depends only on the same row of
+/// the previous step, so the halves never touch each other's data. Shared by <see cref="LstmSequenceOp"/> and
+/// <see cref="GruSequenceOp"/>.</summary>
+internal static class StepRows
+{
+    // PERF: one fork per step for the GEMM *and* the gates, instead of a GEMM split over columns followed by serial
+    // gates: W2's forward recurrence (B 32, H 128) measured 1118 -> 903 µs per sequence on 2 cores.
+    private const long MinWork = 1L << 20; // m·n·k of the step's product; Gemm splits products from this size on too
+
+    public static void Run(int rows, long work, Action<int, int> body)
+    {
+        if (rows < 16 || work < MinWork || Environment.ProcessorCount < 2)
+        {
+            body(0, rows);
+            return;
+        }
+        int half = (rows / 2 + 7) & ~7; // a multiple of the 8-row micro-tile
+        Parallel.Invoke(() => body(0, half), () => body(half, rows));
     }
 }
