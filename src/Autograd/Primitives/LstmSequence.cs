@@ -153,8 +153,8 @@ internal sealed class LstmSequenceOp(bool reverse) : Primitive, IVjpInto
         return [ga, gh0, gc0, gw, Reduce.Sum(ga.Reshape(Shape.Of(steps * b, g)), [0], keepDim: false)];
     }
 
-    /// <summary>g_W = Σ_t g_a_tᵀ h_{t−1} [G·H, H] from the gate cotangents [T, B, G·H] (time order; a buffer at least that long) and the outputs
-    /// [T(+1), B, H]: h_{t−1} of all steps but the first processed are the outputs shifted by one, so that part is one
+    /// <summary>g_W = Σ_t g_a_tᵀ h_{t−1} [G·H, H] from the gate cotangents [T, B, G·H] (time order, in a buffer at least
+    /// that long) and the outputs [T(+1), B, H]: h_{t−1} of all steps but the first processed are the outputs shifted by one, so that part is one
     /// GEMM over (T−1)·B rows, and the first step adds g_a ᵀ h0. Added into <paramref name="into"/> when given (an owned
     /// running sum of the weight's dtype). Shared with <see cref="GruSequenceOp"/>.</summary>
     internal static NDArray HiddenWeightGradient<T>(T[] gad, int steps, int b, NDArray outputs, NDArray h0, NDArray w, NDArray? into, bool reverse)
