@@ -70,12 +70,16 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
             for (int s = 0; s < steps; s++)
             {
                 int t = reverse ? steps - 1 - s : s;
-                if (bd is not null)
-                    for (int r = 0; r < b; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
-                Gemm.Multiply(false, true, b, g, h, hPrev, hOff, wd, 0, hid, 0, accumulate: bd is not null, cacheB: true);
-                for (int r = 0; r < b; r++)
-                    ForwardRow<T>(x.AsSpan((t * b + r) * g, g), hid.AsSpan(r * g, g), hPrev.AsSpan(hOff + r * h, h),
-                        act.AsSpan((t * b + r) * 4 * h, 4 * h), yd.AsSpan((t * b + r) * h, h));
+                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                {
+                    if (bd is not null)
+                        for (int r = r0; r < r1; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
+                    Gemm.Multiply(false, true, r1 - r0, g, h, hPrev, hOff + r0 * h, wd, 0, hid, r0 * g, accumulate: bd is not null,
+                        cacheB: true, parallel: false);
+                    for (int r = r0; r < r1; r++)
+                        ForwardRow<T>(x.AsSpan((t * b + r) * g, g), hid.AsSpan(r * g, g), hPrev.AsSpan(hOff + r * h, h),
+                            act.AsSpan((t * b + r) * 4 * h, 4 * h), yd.AsSpan((t * b + r) * h, h));
+                });
                 (hPrev, hOff) = (yd, t * b * h);
             }
         }
@@ -117,9 +121,10 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
         NDArray h0 = inputs[1].Value, w = inputs[2].Value;
         int steps = y.Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 3 * h, bh = b * h;
         var gx = NDArray.Empty<T>(Shape.Of(steps, b, g));
-        var ga = NDArray.Empty<T>(Shape.Of(steps, b, g));
+        // PERF: g_a is scratch (only g_xp is handed out): a pooled buffer, returned when this call ends.
+        var gad = ArrayPool<T>.Shared.Rent(steps * b * g);
         var gh0 = NDArray.Zeros(h0.Shape, h0.DType); // the cotangent flowing into h before the step being undone
-        T[] gyd = gy.Array<T>(), gxd = gx.Array<T>(), gad = ga.Array<T>(), wd = w.Array<T>(), dh = gh0.Array<T>(),
+        T[] gyd = gy.Array<T>(), gxd = gx.Array<T>(), wd = w.Array<T>(), dh = gh0.Array<T>(),
             act = _act.Array<T>(), yd = y.Value.Array<T>(), h0d = h0.Array<T>();
         var gh = ArrayPool<T>.Shared.Rent(bh);
         try
@@ -127,22 +132,31 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
             for (int s = steps - 1; s >= 0; s--)
             {
                 int t = reverse ? steps - 1 - s : s, tPrev = reverse ? t + 1 : t - 1;
-                TensorPrimitives.Add(gyd.AsSpan(t * bh, bh), dh.AsSpan(0, bh), gh.AsSpan(0, bh));
                 T[] hp = s == 0 ? h0d : yd;
                 int hpOff = s == 0 ? 0 : tPrev * bh;
-                for (int r = 0; r < b; r++)
-                    BackwardRow<T>(act.AsSpan((t * b + r) * 4 * h, 4 * h), hp.AsSpan(hpOff + r * h, h), gh.AsSpan(r * h, h),
-                        gxd.AsSpan((t * b + r) * g, g), gad.AsSpan((t * b + r) * g, g), dh.AsSpan(r * h, h));
-                Gemm.Multiply(false, false, b, h, g, gad, t * b * g, wd, 0, dh, 0, accumulate: true, cacheB: true);
+                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                {
+                    int rh = r0 * h, nh = (r1 - r0) * h;
+                    TensorPrimitives.Add(gyd.AsSpan(t * bh + rh, nh), dh.AsSpan(rh, nh), gh.AsSpan(rh, nh));
+                    for (int r = r0; r < r1; r++)
+                        BackwardRow<T>(act.AsSpan((t * b + r) * 4 * h, 4 * h), hp.AsSpan(hpOff + r * h, h), gh.AsSpan(r * h, h),
+                            gxd.AsSpan((t * b + r) * g, g), gad.AsSpan((t * b + r) * g, g), dh.AsSpan(r * h, h));
+                    Gemm.Multiply(false, false, r1 - r0, h, g, gad, (t * b + r0) * g, wd, 0, dh, rh, accumulate: true, cacheB: true, parallel: false);
+                });
             }
+            var gw = LstmSequenceOp.HiddenWeightGradient<T>(gad, steps, b, y.Value, h0, w, owned[2], reverse);
+            if (inputs.Length == 3) return [gx, gh0, gw];
+            // g_b_hh = Σ_rows g_a, summed row after row as Reduce.Sum does
+            var gb = NDArray.Zeros(Shape.Of(g), h0.DType);
+            var gbd = gb.Array<T>().AsSpan();
+            for (int row = 0; row < steps * b; row++) TensorPrimitives.Add<T>(gbd, gad.AsSpan(row * g, g), gbd);
+            return [gx, gh0, gw, gb];
         }
         finally
         {
             ArrayPool<T>.Shared.Return(gh);
+            ArrayPool<T>.Shared.Return(gad);
         }
-        var gw = LstmSequenceOp.HiddenWeightGradient<T>(ga, y.Value, h0, w, owned[2], reverse);
-        if (inputs.Length == 3) return [gx, gh0, gw];
-        return [gx, gh0, gw, Reduce.Sum(ga.Reshape(Shape.Of(steps * b, g)), [0], keepDim: false)];
     }
 
     // One row: act = [r, z, n, a_n], hp = h_{t−1}, gh the cotangent of h_t. Writes g_xp [3H], g_a [3H] and g ⊙ z into dh

@@ -67,7 +67,8 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
     }
 
     /// <summary>One row: from the pre-activations a (plus a₂ when not empty) [4H] and c [H], the activations
-    /// act = [i, f, g, o, tanh c'] [5H], h' and c' [H]. Shared with <see cref="LstmSequenceOp"/>.</summary>
+    /// act = [i, f, g, o, tanh c'] [5H], h' and c' [H]. Shared with <see cref="LstmSequenceOp"/>, which passes act [4H]
+    /// (it does not keep tanh c': its rule recomputes it from the saved c').</summary>
     internal static void ForwardRow<T>(ReadOnlySpan<T> pre, ReadOnlySpan<T> pre2, ReadOnlySpan<T> c0, Span<T> act, Span<T> h1, Span<T> c1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -81,7 +82,8 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
         Activation.Sigmoid<T>(pre[..(2 * h)], act[..(2 * h)]);
         Activation.Tanh<T>(pre.Slice(2 * h, h), act.Slice(2 * h, h));
         Activation.Sigmoid<T>(pre.Slice(3 * h, h), act.Slice(3 * h, h));
-        Span<T> i = act[..h], f = act.Slice(h, h), g = act.Slice(2 * h, h), o = act.Slice(3 * h, h), tc = act.Slice(4 * h, h);
+        Span<T> i = act[..h], f = act.Slice(h, h), g = act.Slice(2 * h, h), o = act.Slice(3 * h, h),
+            tc = act.Length >= 5 * h ? act.Slice(4 * h, h) : h1; // h' = o ⊙ tanh c' may be computed in place
         // c' = f c + i g, rounded as the composed cell rounds it (two products, then the sum); h' serves as scratch
         TensorPrimitives.Multiply(f, c0, c1);
         TensorPrimitives.Multiply(i, g, h1);
@@ -101,19 +103,21 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
         var gc = NDArray.Empty<T>(cell.Shape);
         T[] s = saved.Array<T>(), c = cell.Array<T>(), g = gy.Array<T>(), gad = ga.Array<T>(), gcd = gc.Array<T>();
         for (int r = 0; r < b; r++)
-            Backward(s.AsSpan(r * 5 * h, 5 * h), c.AsSpan(r * h, h), g.AsSpan(r * h, h), g.AsSpan((b + r) * h, h),
+            Backward(s.AsSpan(r * 5 * h, 4 * h), s.AsSpan(r * 5 * h + 4 * h, h), c.AsSpan(r * h, h), g.AsSpan(r * h, h), g.AsSpan((b + r) * h, h),
                 gad.AsSpan(r * 4 * h, 4 * h), gcd.AsSpan(r * h, h));
         // Both summands of the pre-activation get the same cotangent; the sweep treats a shared array as borrowed.
         return y.InputArray.Length == 2 ? [ga, gc] : [ga, ga, gc];
     }
 
-    // One row: act = [i, f, g, o, tanh c'], c the old cell state, gh and gc the cotangents of h' and c'. gc and gcPrev
-    // may be the same span (each element is read before it is written).
-    internal static void Backward<T>(ReadOnlySpan<T> act, ReadOnlySpan<T> c, ReadOnlySpan<T> gh, ReadOnlySpan<T> gc, Span<T> ga, Span<T> gcPrev)
+    // One row: act = [i, f, g, o] [4H], tcNew = tanh c', c the old cell state, gh and gc the cotangents of h' and c'.
+    // gc and gcPrev may be the same span (each element is read before it is written).
+    internal static void Backward<T>(ReadOnlySpan<T> act, ReadOnlySpan<T> tcNew, ReadOnlySpan<T> c, ReadOnlySpan<T> gh, ReadOnlySpan<T> gc,
+        Span<T> ga, Span<T> gcPrev)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = c.Length, j = 0;
         ref T a = ref MemoryMarshal.GetReference(act);
+        ref T tcr = ref MemoryMarshal.GetReference(tcNew);
         ref T cr = ref MemoryMarshal.GetReference(c);
         ref T ghr = ref MemoryMarshal.GetReference(gh);
         ref T gcr = ref MemoryMarshal.GetReference(gc);
@@ -126,7 +130,7 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
             {
                 nuint u = (nuint)j, uh = (nuint)h;
                 Vector256<T> i = Vector256.LoadUnsafe(ref a, u), f = Vector256.LoadUnsafe(ref a, uh + u), gg = Vector256.LoadUnsafe(ref a, 2 * uh + u),
-                    o = Vector256.LoadUnsafe(ref a, 3 * uh + u), tc = Vector256.LoadUnsafe(ref a, 4 * uh + u);
+                    o = Vector256.LoadUnsafe(ref a, 3 * uh + u), tc = Vector256.LoadUnsafe(ref tcr, u);
                 Vector256<T> dh = Vector256.LoadUnsafe(ref ghr, u), dc = Vector256.LoadUnsafe(ref gcr, u) + dh * o * (one - tc * tc);
                 (dc * gg * i * (one - i)).StoreUnsafe(ref gar, u);
                 (dc * Vector256.LoadUnsafe(ref cr, u) * f * (one - f)).StoreUnsafe(ref gar, uh + u);
@@ -137,7 +141,7 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
         }
         for (; j < h; j++)
         {
-            T i = act[j], f = act[h + j], gg = act[2 * h + j], o = act[3 * h + j], tc = act[4 * h + j];
+            T i = act[j], f = act[h + j], gg = act[2 * h + j], o = act[3 * h + j], tc = tcNew[j];
             T dh = gh[j], dc = gc[j] + dh * o * (T.One - tc * tc);
             ga[j] = dc * gg * i * (T.One - i);
             ga[h + j] = dc * c[j] * f * (T.One - f);

@@ -54,8 +54,11 @@ internal static unsafe class Gemm
     /// <param name="level">The micro-kernel to use (see <see cref="KernelLevel"/>); negative: this machine's best.</param>
     /// <param name="cacheB">B is an immutable array (an NDArray's data) that may be multiplied again: keep its packed
     /// panels beside it (<see cref="GemmPackedB"/>) instead of packing it on every call.</param>
+    /// <param name="parallel">Whether a large product may be split across cores; false when the caller already runs
+    /// one product per core.</param>
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k,
-        T[] a, int aOffset, T[] b, int bOffset, T[] c, int cOffset, bool accumulate, int level = -1, bool cacheB = false)
+        T[] a, int aOffset, T[] b, int bOffset, T[] c, int cOffset, bool accumulate, int level = -1, bool cacheB = false,
+        bool parallel = true)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -89,7 +92,7 @@ internal static unsafe class Gemm
             {
                 var pre = new Prepacked<T>(packed is null ? null : GemmPackedB.Align(rawPacked), 0, (n + nr - 1) / nr);
                 int threads = Environment.ProcessorCount;
-                if (work < ParallelThreshold || threads < 2)
+                if (work < ParallelThreshold || threads < 2 || !parallel)
                 {
                     Blocked(level, m, n, k, pa, rsA, csA, pb, rsB, csB, pc, n, accumulate, pre);
                     return;
