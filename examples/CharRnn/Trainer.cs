@@ -78,7 +78,7 @@ public static class Trainer
             var (loss, next, grads) = Ad.ValueAndGrad((CharModel p) => CharModel.Forward(p, window, carried), model);
             (grads, _) = Clip.ByGlobalNorm(grads, o.Clip);
             (model, opt) = adam.Step(model, grads, opt);
-            state = next.Detach();
+            state = next;   // ValueAndGrad returns the state cut from the graph: truncated BPTT across windows
             double l = loss.Item();
             clock.Stop();
 

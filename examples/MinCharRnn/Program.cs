@@ -85,7 +85,7 @@ public static class Program
                 log.WriteLine($"----\n {sample} \n----");
             }
             var (loss, h, grads) = Ad.ValueAndGrad((MinCharParams q) => q.Loss(inputs, targets, hprev), p);
-            hprev = StopGradient(h);
+            hprev = h;   // ValueAndGrad returns h cut from the graph: the state goes on, its gradient does not
             smooth = smooth * 0.999 + loss.Item() * 0.001;
             losses.Add(loss.Item());
             if (n % sampleEvery == 0) log.WriteLine($"iter {n}, loss: {smooth:F6}");

@@ -80,7 +80,7 @@ public static class Program
                 var hIn = h;
                 var (loss, hn, grads) = Ad.ValueAndGrad((SimpleRnnlm p) => p.Loss(xs, ts, time, batch, hIn), model);
                 (model, state) = sgd.Step(model, grads, state);
-                h = StopGradient(hn);   // stateful RNN: the state goes on, its gradient does not
+                h = hn;   // stateful RNN: ValueAndGrad returns hn cut from the graph, so the state goes on and its gradient does not
                 total += loss.Item();
             }
             perplexity.Add(Math.Exp(total / Math.Max(1, maxIters)));

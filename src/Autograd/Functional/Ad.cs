@@ -63,12 +63,8 @@ public static class Ad
         return x => op.Record(forward(Ops.StopGradient(x)).Value, x);
     }
 
-    private static A Detach<A>(A aux)
-    {
-        if (aux is null || !Tree.IsTree(aux)) return aux;
-        var leaves = Tree.Flatten(aux);
-        return leaves.Count == 0 ? aux : Tree.Rebuild(aux, leaves.Select(Ops.StopGradient).ToList());
-    }
+    private static A Detach<A>(A aux) =>
+        aux is not null && Tree.TryFlatten(aux, out var leaves) && leaves.Count > 0 ? Tree.Rebuild(aux, leaves.Select(Ops.StopGradient).ToList()) : aux;
 
     private static (List<Tensor> Leaves, P Traced) Trace<P>(P primal)
     {

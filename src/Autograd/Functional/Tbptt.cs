@@ -39,21 +39,18 @@ public static class Tbptt
         if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), $"Tbptt: the chunk length k must be positive, got {k}.");
         if (xs.Rank == 0) throw new ShapeMismatchException($"Tbptt: xs must have a time axis 0, got a scalar of shape {xs.Shape}.");
         var chunks = ImmutableArray.CreateBuilder<TbpttChunk<P>>();
-        var carry = init;
+        var carry = Tree.Detach(init);   // the caller's carry may hang off a graph; the ones ValueAndGrad returns do not
         for (int s = 0; s < xs.Shape[0]; s += k)
         {
             var piece = Slice(xs, 0, s, s + k);
-            var start = Detach(carry);
+            var start = carry;
             var (loss, next, grad) = Ad.ValueAndGrad((P p) => chunkLoss(p, piece, start), parameters);
             // Only values cross a chunk boundary: the loss, the carry and the parameters are cut off from the graph
             // that made them, or the result would keep every chunk's graph alive and memory would grow with T.
-            chunks.Add(new TbpttChunk<P>(s, piece.Shape[0], StopGradient(loss), grad));
-            carry = Detach(next);
-            if (update is not null) parameters = Detach(update(parameters, grad));
+            chunks.Add(new TbpttChunk<P>(s, piece.Shape[0], loss, grad));
+            carry = next;
+            if (update is not null) parameters = Tree.Detach(update(parameters, grad));
         }
         return new TbpttResult<P, C>(parameters, carry, chunks.ToImmutable());
     }
-
-    // A tree's values cut off from the graph: gradients stop at chunk boundaries, and the graph can be collected.
-    private static T Detach<T>(T tree) => Tree.Rebuild(tree, Tree.Flatten(tree).Select(StopGradient).ToList());
 }

@@ -69,18 +69,27 @@ public static class Tree
 
     /// <summary>True when <paramref name="value"/> is a tree of tensors that <see cref="Flatten"/> and
     /// <see cref="Rebuild{T}"/> accept (every member a tensor, a record or a list of them, or carried).</summary>
-    public static bool IsTree(object value)
+    public static bool IsTree(object value) => TryFlatten(value, out _);
+
+    /// <summary>The tensors of <paramref name="value"/> when it is a tree, in <see cref="Flatten"/> order.</summary>
+    internal static bool TryFlatten(object value, out List<Tensor> leaves)
     {
+        leaves = [];
         try
         {
-            FlattenInto(value, [], value.GetType().Name);
+            FlattenInto(value, leaves, value.GetType().Name);
             return true;
         }
         catch (ArgumentException)
         {
+            leaves = [];
             return false;
         }
     }
+
+    /// <summary>A copy of <paramref name="tree"/> with <see cref="Ops.StopGradient"/> applied to every tensor: the same
+    /// values, cut from the graph (JAX's <c>stop_gradient</c> on a pytree).</summary>
+    public static T Detach<T>(T tree) => Rebuild(tree, Flatten(tree).Select(Ops.StopGradient).ToList());
 
     /// <summary>A copy of <paramref name="template"/> with its tensors replaced, in <see cref="Flatten"/> order, by <paramref name="leaves"/>.</summary>
     public static T Rebuild<T>(T template, IReadOnlyList<Tensor> leaves)

@@ -36,7 +36,7 @@ internal sealed class AffineOp : Primitive, IVjpInto
 
     private static NDArray Forward<T>(NDArray x, NDArray w, NDArray? b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = w.Shape[0], k = w.Shape[1], rows = RowsOf(x.Shape);
+        int n = w.Shape[0], k = w.Shape[1], rows = x.Shape.Rows;
         var y = NDArray.Empty<T>(x.Shape.WithAxis(x.Rank - 1, n));
         T[] yd = y.Array<T>();
         if (b is not null)
@@ -50,13 +50,6 @@ internal sealed class AffineOp : Primitive, IVjpInto
         return y;
     }
 
-    private static int RowsOf(Shape s)
-    {
-        int r = 1;
-        for (int i = 0; i < s.Rank - 1; i++) r *= s[i];
-        return r;
-    }
-
     internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length]);
 
     // PERF: gW of a weight shared by T steps is added by the GEMM straight into the sweep's running sum (accumulate),
@@ -67,7 +60,7 @@ internal sealed class AffineOp : Primitive, IVjpInto
     private static NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>
     {
         NDArray x = y.InputArray[0].Value, w = y.InputArray[1].Value;
-        int n = w.Shape[0], k = w.Shape[1], rows = RowsOf(x.Shape);
+        int n = w.Shape[0], k = w.Shape[1], rows = x.Shape.Rows;
         T[] g = gy.Array<T>();
         var gx = NDArray.Empty<T>(x.Shape);
         Gemm.Multiply(false, false, rows, k, n, g, 0, w.Array<T>(), 0, gx.Array<T>(), 0, accumulate: false, cacheB: true);

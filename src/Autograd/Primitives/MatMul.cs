@@ -46,19 +46,11 @@ internal sealed class MatMulOp : Primitive
         if (b.Rank == 2 && !ta)
         {
             // PERF: a right operand shared by every batch folds a's batch into rows: one large GEMM, not many small ones.
-            return Gemm(a, false, b, tb, batches: 1, Rows(a.Shape), n, k, outShape, cacheB);
+            return Gemm(a, false, b, tb, batches: 1, a.Shape.Rows, n, k, outShape, cacheB);
         }
         var ab = Broadcasting.BroadcastTo(a, Shape.Of([.. batch.Dims, a.Shape[-2], a.Shape[-1]]), "MatMul");
         var bb = Broadcasting.BroadcastTo(b, Shape.Of([.. batch.Dims, b.Shape[-2], b.Shape[-1]]), "MatMul");
         return Gemm(ab, ta, bb, tb, batch.Size, m, n, k, outShape, cacheB: false);
-    }
-
-    // The product of every axis but the last: the row count of the array read as a matrix.
-    private static int Rows(Shape s)
-    {
-        int r = 1;
-        for (int i = 0; i < s.Rank - 1; i++) r *= s[i];
-        return r;
     }
 
     private static NDArray Gemm(NDArray a, bool ta, NDArray b, bool tb, int batches, int m, int n, int k, Shape outShape, bool cacheB) =>
@@ -78,7 +70,7 @@ internal sealed class MatMulOp : Primitive
         if (b.Rank == 2)
         {
             // a's batch folds into rows: ga = g @ bᵀ and gb = a_rowsᵀ @ g_rows, one GEMM each.
-            int k = a.Shape[-1], n = b.Shape[-1], rows = Rows(a.Shape);
+            int k = a.Shape[-1], n = b.Shape[-1], rows = a.Shape.Rows;
             var ga = Product(gy, false, b, true, cacheB: true).Reshape(a.Shape);
             var gb = Product(a.Reshape(Shape.Of(rows, k)), true, gy.Reshape(Shape.Of(rows, n)), false);
             return [ga, gb];

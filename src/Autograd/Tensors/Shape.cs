@@ -41,6 +41,17 @@ public sealed class Shape : IEquatable<Shape>
     /// <summary>A copy of the axis sizes.</summary>
     public int[] ToArray() => (int[])_dims.Clone();
 
+    /// <summary>The product of every axis but the last: the row count of the array read as a matrix [rows, last].</summary>
+    internal int Rows
+    {
+        get
+        {
+            int r = 1;
+            for (int i = 0; i < _dims.Length - 1; i++) r *= _dims[i];
+            return r;
+        }
+    }
+
     /// <summary>Row-major strides in elements.</summary>
     public int[] Strides()
     {
