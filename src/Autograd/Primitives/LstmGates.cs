@@ -72,24 +72,58 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
     internal static void ForwardRow<T>(ReadOnlySpan<T> pre, ReadOnlySpan<T> pre2, ReadOnlySpan<T> c0, Span<T> act, Span<T> h1, Span<T> c1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int h = c0.Length;
-        if (!pre2.IsEmpty)
+        int h = c0.Length, j = 0;
+        bool two = !pre2.IsEmpty, keepTanh = act.Length >= 5 * h;
+        // PERF: one pass over the row with the gates in registers (W2's forward gates: 4.7 -> ~2.5 µs per 16 rows), where
+        // span-at-a-time calls made nine passes. Same formulas and the same rounding: c' = f c + i g as two products and
+        // a sum (no fused multiply-add), so the values are those of the composed cell to within the σ/tanh kernels.
+        if (Vector256.IsHardwareAccelerated)
         {
-            // the sum goes where the activations will be; σ and tanh then run in place
-            TensorPrimitives.Add(pre, pre2, act[..(4 * h)]);
-            pre = act[..(4 * h)];
+            ref T p = ref MemoryMarshal.GetReference(pre);
+            ref T p2 = ref MemoryMarshal.GetReference(pre2);
+            ref T cr = ref MemoryMarshal.GetReference(c0);
+            ref T ar = ref MemoryMarshal.GetReference(act);
+            ref T hr = ref MemoryMarshal.GetReference(h1);
+            ref T cn = ref MemoryMarshal.GetReference(c1);
+            nuint uh = (nuint)h;
+            for (; j <= h - Vector256<T>.Count; j += Vector256<T>.Count)
+            {
+                nuint u = (nuint)j;
+                Vector256<T> ai = Vector256.LoadUnsafe(ref p, u), af = Vector256.LoadUnsafe(ref p, uh + u),
+                    ag = Vector256.LoadUnsafe(ref p, 2 * uh + u), ao = Vector256.LoadUnsafe(ref p, 3 * uh + u);
+                if (two)
+                {
+                    ai += Vector256.LoadUnsafe(ref p2, u);
+                    af += Vector256.LoadUnsafe(ref p2, uh + u);
+                    ag += Vector256.LoadUnsafe(ref p2, 2 * uh + u);
+                    ao += Vector256.LoadUnsafe(ref p2, 3 * uh + u);
+                }
+                Vector256<T> i = Activation.Sigmoid(ai), f = Activation.Sigmoid(af), g = Activation.Tanh(ag), o = Activation.Sigmoid(ao);
+                i.StoreUnsafe(ref ar, u);
+                f.StoreUnsafe(ref ar, uh + u);
+                g.StoreUnsafe(ref ar, 2 * uh + u);
+                o.StoreUnsafe(ref ar, 3 * uh + u);
+                var c = f * Vector256.LoadUnsafe(ref cr, u) + i * g;
+                c.StoreUnsafe(ref cn, u);
+                var tc = Activation.Tanh(c);
+                if (keepTanh) tc.StoreUnsafe(ref ar, 4 * uh + u);
+                (o * tc).StoreUnsafe(ref hr, u);
+            }
         }
-        Activation.Sigmoid<T>(pre[..(2 * h)], act[..(2 * h)]);
-        Activation.Tanh<T>(pre.Slice(2 * h, h), act.Slice(2 * h, h));
-        Activation.Sigmoid<T>(pre.Slice(3 * h, h), act.Slice(3 * h, h));
-        Span<T> i = act[..h], f = act.Slice(h, h), g = act.Slice(2 * h, h), o = act.Slice(3 * h, h),
-            tc = act.Length >= 5 * h ? act.Slice(4 * h, h) : h1; // h' = o ⊙ tanh c' may be computed in place
-        // c' = f c + i g, rounded as the composed cell rounds it (two products, then the sum); h' serves as scratch
-        TensorPrimitives.Multiply(f, c0, c1);
-        TensorPrimitives.Multiply(i, g, h1);
-        TensorPrimitives.Add(c1, h1, c1);
-        Activation.Tanh<T>(c1, tc);
-        TensorPrimitives.Multiply(o, tc, h1);
+        var two2 = T.One + T.One;
+        for (; j < h; j++)
+        {
+            T ai = pre[j], af = pre[h + j], ag = pre[2 * h + j], ao = pre[3 * h + j];
+            if (two) (ai, af, ag, ao) = (ai + pre2[j], af + pre2[h + j], ag + pre2[2 * h + j], ao + pre2[3 * h + j]);
+            T i = T.One / (T.One + T.Exp(-ai)), f = T.One / (T.One + T.Exp(-af)), g = T.One - two2 / (T.Exp(two2 * ag) + T.One),
+                o = T.One / (T.One + T.Exp(-ao));
+            (act[j], act[h + j], act[2 * h + j], act[3 * h + j]) = (i, f, g, o);
+            T c = f * c0[j] + i * g;
+            c1[j] = c;
+            T tc = T.One - two2 / (T.Exp(two2 * c) + T.One);
+            if (keepTanh) act[4 * h + j] = tc;
+            h1[j] = o * tc;
+        }
     }
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy) =>
@@ -164,7 +198,7 @@ internal static class Activation
             ref T xr = ref MemoryMarshal.GetReference(x);
             ref T yr = ref MemoryMarshal.GetReference(y);
             for (; j <= x.Length - Vector256<T>.Count; j += Vector256<T>.Count)
-                (Vector256<T>.One / (Vector256<T>.One + Exp(-Vector256.LoadUnsafe(ref xr, (nuint)j)))).StoreUnsafe(ref yr, (nuint)j);
+                Sigmoid(Vector256.LoadUnsafe(ref xr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
         }
         for (; j < x.Length; j++) y[j] = T.One / (T.One + T.Exp(-x[j]));
     }
@@ -178,14 +212,23 @@ internal static class Activation
         {
             ref T xr = ref MemoryMarshal.GetReference(x);
             ref T yr = ref MemoryMarshal.GetReference(y);
-            var v2 = Vector256.Create(two);
             for (; j <= x.Length - Vector256<T>.Count; j += Vector256<T>.Count)
-            {
-                var e = Exp(v2 * Vector256.LoadUnsafe(ref xr, (nuint)j));
-                (Vector256<T>.One - v2 / (e + Vector256<T>.One)).StoreUnsafe(ref yr, (nuint)j);
-            }
+                Tanh(Vector256.LoadUnsafe(ref xr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
         }
         for (; j < x.Length; j++) y[j] = T.One - two / (T.Exp(two * x[j]) + T.One);
+    }
+
+    /// <summary>σ of one vector, as <see cref="Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/> computes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Sigmoid<T>(Vector256<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector256<T>.One / (Vector256<T>.One + Exp(-x));
+
+    /// <summary>tanh of one vector, as <see cref="Tanh{T}(ReadOnlySpan{T}, Span{T})"/> computes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Tanh<T>(Vector256<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var v2 = Vector256<T>.One + Vector256<T>.One;
+        return Vector256<T>.One - v2 / (Exp(v2 * x) + Vector256<T>.One);
     }
 
     // PERF: Vector256.Exp is used rather than the 512-bit one, which measured about twice as slow on this machine.
