@@ -172,6 +172,12 @@ public sealed class PrimitiveTable
             d => [Shape.Of(d[0], d[1], 4 * d[2]), Shape.Of(d[1], d[2]), Shape.Of(d[1], d[2]), Shape.Of(4 * d[2], d[2]), Shape.Of(4 * d[2])], [Any],
             (d, x) => LstmSequence(x[0], x[1], x[2], x[3], d[4] == 1 ? x[4] : null, reverse: d[3] == 1) is var (ys, h, c)
                 ? Sum(ys * ys) + Sum(h) + 2.0 * Sum(c) + Sum(0.0 * x[4]) : throw new InvalidOperationException()),
+        // d = [steps, batch, hidden, reverse, bias, input]: x [T, B, D], h0, c0 [B, H], W_hh [4H, H], b_hh [4H], W_ih [4H, D], b_ih [4H].
+        new("lstm_sequence", "projecting its input, with and without biases", [1, 1, 1, 0, 0, 1], [3, 2, 4, 1, 1, 3],
+            d => [Shape.Of(d[0], d[1], d[5]), Shape.Of(d[1], d[2]), Shape.Of(d[1], d[2]), Shape.Of(4 * d[2], d[2]), Shape.Of(4 * d[2]),
+                Shape.Of(4 * d[2], d[5]), Shape.Of(4 * d[2])], [Any],
+            (d, x) => LstmSequence(x[0], x[1], x[2], x[5], x[3], d[4] == 1 ? x[6] : null, d[4] == 1 ? x[4] : null, reverse: d[3] == 1) is var (ys, h, c)
+                ? Sum(ys * ys) + Sum(h) + 2.0 * Sum(c) + Sum(0.0 * x[4]) + Sum(0.0 * x[6]) : throw new InvalidOperationException()),
         // d = [steps, batch, hidden, reverse, bias]: xp [T, B, 3H], h0 [B, H], W_hh [3H, H], b_hh [3H]; outputs and final h used.
         new("gru_sequence", "forward and reverse, with and without b_hh", [1, 1, 1, 0, 0], [4, 2, 5, 1, 1],
             d => [Shape.Of(d[0], d[1], 3 * d[2]), Shape.Of(d[1], d[2]), Shape.Of(3 * d[2], d[2]), Shape.Of(3 * d[2])], [Any],

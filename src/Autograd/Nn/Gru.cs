@@ -49,9 +49,9 @@ public sealed record Gru(ImmutableArray<GruCell> Cells, [property: NonDifferenti
         var dtype = Cells[0].WeightHh.DType;
         var (output, finals) = RecurrentStack.Run<GruCell, Tensor>(Cells, Options, x,
             (k, b) => RecurrentStack.State(h0, "h0", k, b, Cells.Length, HiddenSize, dtype, nameof(Gru)), dropoutRng, nameof(Gru),
-            static (cell, xp, s0, reverse) =>
+            static (cell, x, s0, reverse) =>
             {
-                var (ys, h) = Ops.GruSequence(xp, s0, cell.WeightHh, cell.BiasHh, reverse);
+                var (ys, h) = Ops.GruSequence(cell.ProjectInput(x), s0, cell.WeightHh, cell.BiasHh, reverse);
                 return (h, ys);
             });
         return (output, Ops.Stack(finals));

@@ -5,7 +5,7 @@ namespace Autograd.Nn;
 /// <summary>
 /// A multi-layer, optionally bidirectional LSTM matching PyTorch's <c>nn.LSTM</c>: a record of
 /// <see cref="LstmCell"/>s, cell k = l·ND + d for layer l and direction d (layout on <see cref="RecurrentOptions"/>).
-/// Each direction of each layer is one <see cref="Ops.LstmSequence"/> node, equal to a scan of its cell's
+/// Each direction of each layer is one <see cref="Ops.LstmSequence(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor?, Tensor?, bool)"/> node, equal to a scan of its cell's
 /// <see cref="LstmCell.StepProjected"/>.
 /// </summary>
 /// <param name="Cells">The cells, L·ND of them; layer 0 takes D inputs, later layers ND·H.</param>
@@ -54,9 +54,9 @@ public sealed record Lstm(ImmutableArray<LstmCell> Cells, [property: NonDifferen
         var (output, finals) = RecurrentStack.Run<LstmCell, LstmState>(Cells, Options, x, (k, b) => new LstmState(
             RecurrentStack.State(h0, "h0", k, b, count, HiddenSize, dtype, nameof(Lstm)),
             RecurrentStack.State(c0, "c0", k, b, count, HiddenSize, dtype, nameof(Lstm))), dropoutRng, nameof(Lstm),
-            static (cell, xp, s0, reverse) =>
+            static (cell, x, s0, reverse) =>
             {
-                var (ys, h, c) = Ops.LstmSequence(xp, s0.H, s0.C, cell.WeightHh, cell.BiasHh, reverse);
+                var (ys, h, c) = Ops.LstmSequence(x, s0.H, s0.C, cell.WeightIh, cell.WeightHh, cell.BiasIh, cell.BiasHh, reverse);
                 return (new LstmState(h, c), ys);
             });
         return (output, Ops.Stack(finals.Select(s => s.H).ToArray()), Ops.Stack(finals.Select(s => s.C).ToArray()));

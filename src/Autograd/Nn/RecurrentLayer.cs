@@ -29,8 +29,8 @@ internal static class RecurrentStack
     internal static bool FusedSequences = true;
 
     /// <summary>Runs the stack. <paramref name="sequence"/>, when given, replaces the scan of one direction of one layer:
-    /// (cell, projected input [T, B, G·H], initial carry, reverse) → (final carry, outputs [T, B, H]), a fused primitive
-    /// equal to scanning <c>StepProjected</c>.</summary>
+    /// (cell, the layer's input [T, B, D], initial carry, reverse) → (final carry, outputs [T, B, H]), a fused primitive
+    /// equal to scanning <c>StepProjected</c> over the cell's projection of the input.</summary>
     public static (Tensor Output, TCarry[] Finals) Run<TCell, TCarry>(ImmutableArray<TCell> cells, RecurrentOptions options, Tensor x,
         Func<int, int, TCarry> initial, Random? dropoutRng, string layer,
         Func<TCell, Tensor, TCarry, bool, (TCarry Final, Tensor Ys)>? sequence = null)
@@ -53,13 +53,13 @@ internal static class RecurrentStack
             {
                 int k = l * nd + d;
                 var cell = cells[k];
-                // PERF: the input side of all T steps is one GEMM over [T·B, D]; only W_hh h runs inside the loop.
-                var projected = cell.ProjectInput(input);
                 // PERF: the whole recurrence as one node (see LstmSequence); the scan records several nodes per step.
                 if (sequence is not null && FusedSequences && x.Shape[0] > 0)
-                    (finals[k], outs[d]) = sequence(cell, projected, initial(k, batch), d == 1);
+                    (finals[k], outs[d]) = sequence(cell, input, initial(k, batch), d == 1);
                 else
                 {
+                    // PERF: the input side of all T steps is one GEMM over [T·B, D]; only W_hh h runs inside the loop.
+                    var projected = cell.ProjectInput(input);
                     var r = projected.Scan(initial(k, batch), cell.StepProjected, new ScanOptions(Reverse: d == 1));
                     (finals[k], outs[d]) = (r.Final, r.Ys);
                 }

@@ -92,6 +92,46 @@ public class SequencePrimitiveTests
         Assert.Contains("[3, 2, 12]", e.Message);
     }
 
+    // The projecting overload (the layer's path) against Affine + the projected overload: values and every gradient,
+    // with either bias present or absent (PyTorch always has both or neither; the op takes each on its own).
+    [Theory]
+    [InlineData(5, 3, 4, 19, false, true, true)]
+    [InlineData(5, 3, 4, 19, true, true, true)]
+    [InlineData(4, 2, 3, 5, false, false, false)]
+    [InlineData(4, 2, 3, 5, true, true, false)]
+    [InlineData(1, 1, 2, 3, false, false, true)]
+    public void Lstm_sequence_projecting_its_input_equals_affine_then_the_projected_sequence(int steps, int batch, int input, int hidden,
+        bool reverse, bool biasIh, bool biasHh)
+    {
+        var cell = LstmCell.Create(input, hidden, new Random(steps * 7 + hidden), DType.Float64);
+        var p = (X: Normal(1, DType.Float64, steps, batch, input), H0: Normal(2, DType.Float64, batch, hidden), C0: Normal(3, DType.Float64, batch, hidden),
+            Wih: cell.WeightIh, Whh: cell.WeightHh, Bih: cell.BiasIh!, Bhh: cell.BiasHh!);
+        Tensor Run((Tensor X, Tensor H0, Tensor C0, Tensor Wih, Tensor Whh, Tensor Bih, Tensor Bhh) q, bool fusedProjection)
+        {
+            var (ys, h, c) = fusedProjection
+                ? LstmSequence(q.X, q.H0, q.C0, q.Wih, q.Whh, biasIh ? q.Bih : null, biasHh ? q.Bhh : null, reverse)
+                : LstmSequence(Affine(q.X, q.Wih, biasIh ? q.Bih : null), q.H0, q.C0, q.Whh, biasHh ? q.Bhh : null, reverse);
+            // 0·b keeps an unused bias in the graph, so both sides return a (zero) gradient for it
+            return Loss(ys, h, c, 60) + Sum(0.0 * q.Bih) + Sum(0.0 * q.Bhh);
+        }
+        var (lf, gf) = Ad.ValueAndGrad(q => Run(q, true), p);
+        var (ls, gs) = Ad.ValueAndGrad(q => Run(q, false), p);
+        Assert.Equal(ls.Item(), lf.Item(), 1e-12);
+        foreach (var (name, e, a) in new[] { ("x", gs.X, gf.X), ("h0", gs.H0, gf.H0), ("c0", gs.C0, gf.C0), ("W_ih", gs.Wih, gf.Wih),
+                     ("W_hh", gs.Whh, gf.Whh), ("b_ih", gs.Bih, gf.Bih), ("b_hh", gs.Bhh, gf.Bhh) })
+            Assert.True(MaxAbsDiff(e, a) < 1e-12, $"gradient of {name} differs by {MaxAbsDiff(e, a)}");
+    }
+
+    [Fact]
+    public void Lstm_sequence_projecting_its_input_rejects_a_weight_that_does_not_fit_naming_the_shapes()
+    {
+        var cell = LstmCell.Create(4, 3, new Random(1));
+        var e = Assert.Throws<ShapeMismatchException>(() => LstmSequence(Tensor.Zeros(Shape.Of(2, 2, 5)), Tensor.Zeros(Shape.Of(2, 3)),
+            Tensor.Zeros(Shape.Of(2, 3)), cell.WeightIh, cell.WeightHh, cell.BiasIh, cell.BiasHh));
+        Assert.Contains("[2, 2, 5]", e.Message);
+        Assert.Contains("W_ih [12, 4]", e.Message);
+    }
+
     private static (Tensor Loss, (GruCell Cell, Tensor X, Tensor H0) Grad) Gru(GruCell cell, Tensor x, Tensor h0, bool reverse, bool fused) =>
         Ad.ValueAndGrad(((GruCell Cell, Tensor X, Tensor H0) p) =>
         {
