@@ -22,6 +22,34 @@ public class LossTests
         Assert.Equal((Nll(0, 2) + Nll(1, 1) + Nll(2, 0) + Nll(3, 0)) / 4, loss, 12);
     }
 
+    // Large enough (2,000 rows × 70 classes) for the rule to split its rows over two cores: every row's loss and gradient
+    // against log-softmax by hand in double, with ignored rows in both halves.
+    [Fact]
+    public void Cross_entropy_of_many_rows_matches_log_softmax_by_hand()
+    {
+        const int n = 2000, c = 70;
+        var rng = new Random(7);
+        var logits = Enumerable.Range(0, n * c).Select(_ => rng.NextDouble() * 8 - 4).ToArray();
+        var targets = Enumerable.Range(0, n).Select(i => i % 97 == 3 ? -1 : rng.Next(c)).ToArray();
+        int counted = targets.Count(t => t >= 0);
+        var x = Tensor.FromArray(logits, n, c);
+        var (loss, g) = Ad.ValueAndGrad((Tensor z) => Ops.CrossEntropy(z, targets, ignoreIndex: -1), x);
+        var gd = g.ToDoubleArray();
+        double expected = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var row = logits.AsSpan(i * c, c).ToArray();
+            double m = row.Max(), lse = m + Math.Log(row.Sum(v => Math.Exp(v - m)));
+            if (targets[i] >= 0) expected += lse - row[targets[i]];
+            for (int j = 0; j < c; j++)
+            {
+                double want = targets[i] < 0 ? 0 : (Math.Exp(row[j] - lse) - (j == targets[i] ? 1 : 0)) / counted;
+                Assert.True(Math.Abs(gd[i * c + j] - want) < 1e-15, $"gradient at ({i}, {j}): {gd[i * c + j]} vs {want}");
+            }
+        }
+        Assert.Equal(expected / counted, loss.Item(), 12);
+    }
+
     [Fact]
     public void Ignored_positions_leave_the_mean_and_get_no_gradient()
     {
