@@ -28,10 +28,7 @@ public static partial class Ops
         int steps = xProjected.Shape[0];
         if (steps == 0) return (Tensor.Zeros(Shape.Of(0, h0.Shape[0], h0.Shape[1]), dtype), Cast(h0, dtype), Cast(c0, dtype));
         Tensor[] inputs = [Cast(xProjected, dtype), Cast(h0, dtype), Cast(c0, dtype), Cast(weightHh, dtype), .. biasHh is null ? Array.Empty<Tensor>() : [Cast(biasHh, dtype)]];
-        var op = new LstmSequenceOp(reverse, biasHh is not null, projected: true, hasBiasIh: false);
-        var node = op.Record(op.Forward(inputs), inputs);
-        // The node's value is [h_0 .. h_{T−1}; c_final] [T+1, B, H]; the pieces are slices of it.
-        return (Slice(node, 0, 0, steps), Index(node, reverse ? 0 : steps - 1), Index(node, steps));
+        return SequenceOutputs(new LstmSequenceOp(reverse, biasHh is not null, projected: true, hasBiasIh: false), inputs, steps, reverse);
     }
 
     /// <summary>
@@ -60,11 +57,16 @@ public static partial class Ops
         if (steps == 0) return (Tensor.Zeros(Shape.Of(0, h0.Shape[0], h0.Shape[1]), dtype), Cast(h0, dtype), Cast(c0, dtype));
         Tensor[] inputs = [Cast(x, dtype), Cast(h0, dtype), Cast(c0, dtype), Cast(weightHh, dtype),
             .. biasHh is null ? Array.Empty<Tensor>() : [Cast(biasHh, dtype)], Cast(weightIh, dtype), .. biasIh is null ? Array.Empty<Tensor>() : [Cast(biasIh, dtype)]];
-        var op = new LstmSequenceOp(reverse, biasHh is not null, projected: false, biasIh is not null);
-        var y = op.Forward(inputs);
-        var node = op.Record(y, inputs);
+        return SequenceOutputs(new LstmSequenceOp(reverse, biasHh is not null, projected: false, biasIh is not null), inputs, steps, reverse);
+    }
+
+    // The node's value is [h_0 .. h_{T−1}; c_final] [T+1, B, H]; the outputs and final states are slices of it.
+    private static (Tensor Output, Tensor H, Tensor C) SequenceOutputs(LstmSequenceOp op, Tensor[] inputs, int steps, bool reverse)
+    {
+        var node = op.Record(op.Forward(inputs), inputs);
         return (Slice(node, 0, 0, steps), Index(node, reverse ? 0 : steps - 1), Index(node, steps));
     }
+
     private static void CheckRecurrent(Shape xProjected, Tensor h0, Tensor c0, Tensor weightHh, Tensor? biasHh)
     {
         int hidden = h0.Rank == 2 ? h0.Shape[1] : -1;
@@ -81,7 +83,6 @@ public static partial class Ops
         return biasHh is null ? dtype : DTypeExtensions.Promote(dtype, biasHh.DType);
     }
 }
-
 
 /// <summary>One node per direction and layer, inputs (xp, h0, c0, W_hh[, b_hh]) — or, when it projects the input itself,
 /// (x, h0, c0, W_hh[, b_hh], W_ih[, b_ih]) — value [T+1, B, H] = outputs then the final cell state. It keeps, per
