@@ -85,7 +85,8 @@ internal static unsafe class GemmKernels
 
     /// <summary>AVX-512 kernel: an 8 x (2 * Vector512&lt;T&gt;.Count) tile (8x32 float, 8x16 double).</summary>
     /// <param name="kc">Depth of the packed panels.</param>
-    /// <param name="a">Packed A micro-panel, kc x 8.</param>
+    /// <param name="a">A micro-panel, kc x 8: the 8 values of depth step p at <c>a[p * lda .. p * lda + 7]</c>.</param>
+    /// <param name="lda">Distance between depth steps of A: 8 when packed, the column stride of a transposed A read in place.</param>
     /// <param name="b">Packed B micro-panel, kc x NR.</param>
     /// <param name="c">Top-left of the C tile.</param>
     /// <param name="ldc">Row stride of C.</param>
@@ -93,7 +94,7 @@ internal static unsafe class GemmKernels
     // PERF: AggressiveOptimization skips tier-0 so the hot loop is register-allocated from the first call;
     // 16 accumulators + 2 B vectors + 1 broadcast fit in the 32 zmm registers without spilling.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel512<T>(int kc, T* a, T* b, T* c, int ldc, bool load)
+    public static void Kernel512<T>(int kc, T* a, long lda, T* b, T* c, int ldc, bool load)
         where T : unmanaged
     {
         int w = Vector512<T>.Count;
@@ -130,7 +131,7 @@ internal static unsafe class GemmKernels
             c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
             x = Vector512.Create(a[7]);
             c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
-            a += MR512;
+            a += lda;
             b += 2 * w;
         }
         Store(c, c00, c01, load); c += ldc;
