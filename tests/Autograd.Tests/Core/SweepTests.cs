@@ -53,6 +53,29 @@ public class SweepTests
         for (int i = 0; i < fused.Length; i++) Assert.Equal(composite[i], fused[i], 12);
     }
 
+    // Mul adds g·other into the running sum of a factor used by many products (W6's weight); with broadcasting, or a
+    // factor used once, it returns a new array. Against the sum by hand: d/dw Σ_k Σ(x_k ⊙ w) = Σ_k x_k, and
+    // d/dx Σ(x ⊙ x) used three times = 6x.
+    [Fact]
+    public void A_factor_shared_by_many_products_gets_the_sum_of_its_contributions()
+    {
+        var rng = new Random(5);
+        var xs = Enumerable.Range(0, 6).Select(_ => Tensor.RandomNormal(Shape.Of(2, 3), rng, dtype: DType.Float64)).ToArray();
+        var w0 = Tensor.RandomNormal(Shape.Of(2, 3), rng, dtype: DType.Float64);
+        var row = Tensor.RandomNormal(Shape.Of(3), rng, dtype: DType.Float64);
+        var (gw, grow) = Ad.Grad(((Tensor W, Tensor Row) p) =>
+            xs.Select(x => Sum(x * p.W) + Sum(x * p.Row)).Aggregate((a, b) => a + b), (w0, row));
+        var expected = new double[6];
+        foreach (var x in xs) expected = expected.Zip(x.ToDoubleArray(), (e, v) => e + v).ToArray();
+        Assert.Equal(expected, gw.ToDoubleArray(), (a, b) => Math.Abs(a - b) < 1e-12);
+        // the broadcast factor [3] sums each column over the rows
+        var columns = Enumerable.Range(0, 3).Select(j => expected[j] + expected[3 + j]).ToArray();
+        Assert.Equal(columns, grow.ToDoubleArray(), (a, b) => Math.Abs(a - b) < 1e-12);
+
+        var gx = Ad.Grad((Tensor x) => Sum(x * x) + Sum(x * x) + Sum(x * x), w0).ToDoubleArray();
+        Assert.Equal(w0.ToDoubleArray().Select(v => 6 * v), gx, (a, b) => Math.Abs(a - b) < 1e-12);
+    }
+
     [Fact]
     public void Sweeping_twice_gives_the_same_result_and_leaves_earlier_gradients_untouched()
     {
