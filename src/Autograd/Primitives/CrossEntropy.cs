@@ -61,7 +61,7 @@ internal sealed class CrossEntropyOp(int[] targets, int ignoreIndex, Reduction r
         var losses = new T[n];
         var lse = new T[n];
         // PERF: rows are independent; a char-LM head (1600 × 65) runs as two halves on two cores.
-        StepRows.Run(n, RowWork(n, c), (i0, i1) =>
+        RowHalves.Run(n, RowWork(n, c), (i0, i1) =>
         {
             var scratch = ArrayPool<T>.Shared.Rent(c);
             try
@@ -107,7 +107,7 @@ internal sealed class CrossEntropyOp(int[] targets, int ignoreIndex, Reduction r
         T[] x = logits.Array<T>(), g = gy.Array<T>(), lse = (T[])_lse;
         var gx = NDArray.Zeros(logits.Shape, logits.DType);
         var gd = gx.Array<T>();
-        StepRows.Run(n, RowWork(n, c), (i0, i1) =>
+        RowHalves.Run(n, RowWork(n, c), (i0, i1) =>
         {
             for (int i = i0; i < i1; i++)
             {
@@ -123,6 +123,6 @@ internal sealed class CrossEntropyOp(int[] targets, int ignoreIndex, Reduction r
         return gx;
     }
 
-    // About 16 flops' worth per logit (an exponential and a few passes), in StepRows' units of work.
+    // About 16 flops' worth per logit (an exponential and a few passes), in RowHalves' units of work.
     private static long RowWork(int n, int c) => 16L * n * c;
 }

@@ -70,7 +70,7 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
             for (int s = 0; s < steps; s++)
             {
                 int t = reverse ? steps - 1 - s : s;
-                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                RowHalves.Run(b, (long)b * g * h, (r0, r1) =>
                 {
                     if (bd is not null)
                         for (int r = r0; r < r1; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
@@ -134,7 +134,7 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
                 int t = reverse ? steps - 1 - s : s, tPrev = reverse ? t + 1 : t - 1;
                 T[] hp = s == 0 ? h0d : yd;
                 int hpOff = s == 0 ? 0 : tPrev * bh;
-                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                RowHalves.Run(b, (long)b * g * h, (r0, r1) =>
                 {
                     int rh = r0 * h, nh = (r1 - r0) * h;
                     TensorPrimitives.Add(gyd.AsSpan(t * bh + rh, nh), dh.AsSpan(rh, nh), gh.AsSpan(rh, nh));

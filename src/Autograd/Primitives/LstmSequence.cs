@@ -131,7 +131,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
                 int cNext = s < steps - 1 ? (s + 1) * b * h : -1;
                 T[] cTo = cNext >= 0 ? cs : yd;
                 int cToOff = cNext >= 0 ? cNext : steps * b * h;
-                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                RowHalves.Run(b, (long)b * g * h, (r0, r1) =>
                 {
                     if (bd is not null)
                         for (int r = r0; r < r1; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
@@ -197,7 +197,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
                 // (row by row, exactly as the forward rounded it)
                 T[] cNew = s < steps - 1 ? cs : yd;
                 int cNewOff = s < steps - 1 ? (s + 1) * bh : steps * bh;
-                StepRows.Run(b, (long)b * g * h, (r0, r1) =>
+                RowHalves.Run(b, (long)b * g * h, (r0, r1) =>
                 {
                     int rh = r0 * h, nh = (r1 - r0) * h;
                     TensorPrimitives.Add(gyd.AsSpan(t * bh + rh, nh), dh.AsSpan(rh, nh), gh.AsSpan(rh, nh));
@@ -258,27 +258,5 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
             Gemm.Multiply(true, false, g, h, (steps - 1) * b, gad, reverse ? 0 : b * g, outputs.Array<T>(), reverse ? b * h : 0, gwd, 0, accumulate: add);
         Gemm.Multiply(true, false, g, h, b, gad, (reverse ? steps - 1 : 0) * b * g, h0.Array<T>(), 0, gwd, 0, accumulate: add || steps > 1);
         return gw;
-    }
-}
-
-/// <summary>Runs row-wise work over a block of rows: two halves on two cores when the work is large enough, else all rows
-/// here. Made for one recurrent step (h W_hhᵀ, the gates, their rule; every row of a step depends only on the same row
-/// of the previous step, so the halves never touch each other's data) in <see cref="LstmSequenceOp"/> and
-/// <see cref="GruSequenceOp"/>; also used for the independent rows of <see cref="CrossEntropyOp"/>.</summary>
-internal static class StepRows
-{
-    // PERF: one fork per step for the GEMM *and* the gates, instead of a GEMM split over columns followed by serial
-    // gates: W2's forward recurrence (B 32, H 128) measured 1118 -> 903 µs per sequence on 2 cores.
-    private const long MinWork = 1L << 20; // m·n·k of a step's product (or flops); Gemm splits products from this size on too
-
-    public static void Run(int rows, long work, Action<int, int> body)
-    {
-        if (rows < 16 || work < MinWork || Environment.ProcessorCount < 2)
-        {
-            body(0, rows);
-            return;
-        }
-        int half = (rows / 2 + 7) & ~7; // a multiple of the 8-row micro-tile
-        Parallel.Invoke(() => body(0, half), () => body(half, rows));
     }
 }
