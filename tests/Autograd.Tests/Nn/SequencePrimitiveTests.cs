@@ -122,6 +122,30 @@ public class SequencePrimitiveTests
             Assert.True(MaxAbsDiff(e, a) < 1e-12, $"gradient of {name} differs by {MaxAbsDiff(e, a)}");
     }
 
+    // The layer's path in float32 (pooled float scratch, the float GEMM paths): against Affine + the projected overload.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Lstm_sequence_projecting_its_input_matches_in_float32(bool reverse)
+    {
+        var cell = LstmCell.Create(16, 40, new Random(9));
+        var p = (X: Normal(1, DType.Float32, 12, 8, 16), H0: Normal(2, DType.Float32, 8, 40), C0: Normal(3, DType.Float32, 8, 40), Cell: cell);
+        Tensor Run((Tensor X, Tensor H0, Tensor C0, LstmCell Cell) q, bool fusedProjection)
+        {
+            var (ys, h, c) = fusedProjection
+                ? LstmSequence(q.X, q.H0, q.C0, q.Cell.WeightIh, q.Cell.WeightHh, q.Cell.BiasIh, q.Cell.BiasHh, reverse)
+                : LstmSequence(q.Cell.ProjectInput(q.X), q.H0, q.C0, q.Cell.WeightHh, q.Cell.BiasHh, reverse);
+            return Loss(ys, h, c, 70);
+        }
+        var (lf, gf) = Ad.ValueAndGrad(q => Run(q, true), p);
+        var (ls, gs) = Ad.ValueAndGrad(q => Run(q, false), p);
+        Assert.Equal(DType.Float32, lf.DType);
+        Assert.Equal(ls.Item(), lf.Item(), 1e-4);
+        foreach (var (name, e, a) in new[] { ("x", gs.X, gf.X), ("h0", gs.H0, gf.H0), ("c0", gs.C0, gf.C0), ("W_ih", gs.Cell.WeightIh, gf.Cell.WeightIh),
+                     ("W_hh", gs.Cell.WeightHh, gf.Cell.WeightHh), ("b_ih", gs.Cell.BiasIh!, gf.Cell.BiasIh!), ("b_hh", gs.Cell.BiasHh!, gf.Cell.BiasHh!) })
+            Assert.True(MaxAbsDiff(e, a) < 1e-4, $"gradient of {name} differs by {MaxAbsDiff(e, a)}");
+    }
+
     [Fact]
     public void Lstm_sequence_projecting_its_input_rejects_a_weight_that_does_not_fit_naming_the_shapes()
     {
