@@ -65,9 +65,13 @@ internal static class Backward
                 var input = inputs[0];
                 if (input.Id < minId) continue;
                 ref var acc = ref cot[table.Slot(input)];
-                if (acc.Value is null) (acc.Value, acc.Owned) = (NDArray.Zeros(input.Shape, input.DType), true);
-                else Own(ref acc);
-                sparse.AccumulateVjp(node, g.Cast(input.DType), acc.Value!);
+                // The first contribution is the full cotangent, a fresh array this sweep then owns; later ones add in.
+                if (acc.Value is null) (acc.Value, acc.Owned) = (node.Op.Vjp(node, g.Cast(input.DType))[0]!, true);
+                else
+                {
+                    Own(ref acc);
+                    sparse.AccumulateVjp(node, g.Cast(input.DType), acc.Value!);
+                }
                 continue;
             }
             NDArray?[] gs;
@@ -116,9 +120,9 @@ internal static class Backward
     }
 }
 
-/// <summary>A single-input primitive whose cotangent is sparse (zero outside a slice): instead of returning a full
-/// cotangent from <see cref="Primitive.Vjp"/>, it adds its part into a buffer the sweep
-/// owns, shaped and typed like the input.</summary>
+/// <summary>A single-input primitive whose cotangent is sparse (zero outside a slice): after the first contribution, for
+/// which the sweep takes <see cref="Primitive.Vjp"/>'s full cotangent (a fresh array it then owns), it adds its part into
+/// that buffer, shaped and typed like the input, instead of returning another full cotangent.</summary>
 internal interface IAccumulatingVjp
 {
     void AccumulateVjp(Tensor y, NDArray gy, NDArray into);

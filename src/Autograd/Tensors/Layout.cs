@@ -78,12 +78,19 @@ internal static class Layout
     /// <summary>The adjoint of <see cref="Slice"/>: g placed into zeros of <paramref name="shape"/>.</summary>
     public static NDArray Unslice(NDArray g, Shape shape, int axis, int start, int step)
     {
-        var y = NDArray.Zeros(shape, g.DType);
+        // PERF: every element is written once, copied or cleared, rather than zeroing the whole array and then copying
+        // the slice over most of it (a recurrent layer's outputs are T of its T + 1 rows).
+        var y = NDArray.Empty(shape, g.DType);
         var (outer, n, inner) = Reduce.Lanes(shape, axis);
         int count = g.Shape[axis];
         for (int o = 0; o < outer; o++)
-            for (int j = 0; j < count; j++)
-                Array.Copy(g.Data, (o * count + j) * inner, y.Data, (o * n + start + j * step) * inner, inner);
+            for (int k = 0; k < n; k++)
+            {
+                int j = (k - start) / step;
+                if (k >= start && (k - start) % step == 0 && j < count)
+                    Array.Copy(g.Data, (o * count + j) * inner, y.Data, (o * n + k) * inner, inner);
+                else Array.Clear(y.Data, (o * n + k) * inner, inner);
+            }
         return y;
     }
 
