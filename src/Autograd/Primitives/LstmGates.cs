@@ -75,8 +75,9 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
         int h = c0.Length, j = 0;
         bool two = !pre2.IsEmpty, keepTanh = act.Length >= 5 * h;
         // PERF: one pass over the row with the gates in registers (W2's forward gates: 4.7 -> 4.3 µs per 16 rows; the
-        // exponentials dominate), where span-at-a-time calls made nine passes. Same formulas and the same rounding: c' = f c + i g as two products and
-        // a sum (no fused multiply-add), so the values are those of the composed cell to within the σ/tanh kernels.
+        // exponentials dominate), where span-at-a-time calls made nine passes. Same formulas and the same rounding:
+        // c' = f c + i g as two products and a sum (no fused multiply-add), so the values are those of the composed cell
+        // to within the σ/tanh kernels.
         if (Vector256.IsHardwareAccelerated)
         {
             ref T p = ref MemoryMarshal.GetReference(pre);

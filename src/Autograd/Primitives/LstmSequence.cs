@@ -238,8 +238,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
     private static NDArray ColumnSums<T>(T[] a, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var sum = NDArray.Zeros(Shape.Of(cols), typeof(T) == typeof(float) ? DType.Float32 : DType.Float64);
-        var sd = sum.Array<T>().AsSpan();
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(sd, a.AsSpan(r * cols, cols), sd);
+        Reduce.SumRows<T>(a.AsSpan(0, rows * cols), rows, sum.Array<T>());
         return sum;
     }
 

@@ -216,6 +216,13 @@ internal static unsafe class Gemm
                 for (int jc = 0; jc < n; jc += ncBlock)
                 {
                     int nc = Math.Min(ncBlock, n - jc);
+                    // PERF: a transposed A (rsA = 1) already holds the mr values of each depth step side by side, as a
+                    // packed panel does, only csA apart: when few B panels would reuse a packed A (n up to 4 NR), the
+                    // AVX-512 kernel reads its full row tiles in place and only a last partial tile is packed
+                    // (zero-padded). Packing a 512 x 1600 gᵀ took 163 µs of the 1.05 ms weight gradient g_aᵀ h of a
+                    // recurrent layer; in place, 512 x 32 x 1600 went 205 -> 125 µs. Wide products keep packing: 2048³
+                    // with A transposed measured 15% slower read in place.
+                    bool direct = rsA == 1 && level == 2 && nc <= 4 * nr;
                     for (int pc = 0; pc < k; pc += kcMax)
                     {
                         int kc = Math.Min(kcMax, k - pc);
@@ -226,13 +233,6 @@ internal static unsafe class Gemm
                         for (int ic = 0; ic < m; ic += mcBlock)
                         {
                             int mc = Math.Min(mcBlock, m - ic);
-                            // PERF: a transposed A (rsA = 1) already holds the mr values of each depth step side by side,
-                            // as a packed panel does, only csA apart: when few B panels would reuse a packed A (n up to
-                            // 4 NR), the AVX-512 kernel reads its full row tiles in place and only a last partial tile is
-                            // packed (zero-padded). Packing a 512 x 1600 gᵀ took 163 µs of the 1.05 ms weight gradient
-                            // g_aᵀ h of a recurrent layer; in place, 512 x 32 x 1600 went 205 -> 125 µs. Wide products
-                            // keep packing: 2048³ with A transposed measured 15% slower read in place.
-                            bool direct = rsA == 1 && level == 2 && nc <= 4 * nr;
                             int full = direct ? mc / mr * mr : 0;
                             if (mc > full) GemmPacking.PackA(mc - full, kc, a + (ic + full) * rsA + pc * csA, rsA, csA, mr, packA);
                             for (int jr = 0; jr < nc; jr += nr)

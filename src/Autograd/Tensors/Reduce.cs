@@ -55,10 +55,17 @@ internal static class Reduce
         for (int o = 0; o < outer; o++)
         {
             if (inner == 1) { yd[o] = TensorPrimitives.Sum<T>(xd.AsSpan(o * n, n)); continue; }
-            var row = yd.AsSpan(o * inner, inner);
-            for (int j = 0; j < n; j++) TensorPrimitives.Add<T>(row, xd.AsSpan((o * n + j) * inner, inner), row);
+            SumRows<T>(xd.AsSpan(o * n * inner, n * inner), n, yd.AsSpan(o * inner, inner));
         }
         return y;
+    }
+
+    /// <summary>Adds the <paramref name="rows"/> rows of a row-major block (row length = <paramref name="into"/>'s) into
+    /// <paramref name="into"/>: the column sums, one vectorized pass per row.</summary>
+    public static void SumRows<T>(ReadOnlySpan<T> block, int rows, Span<T> into) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = into.Length;
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add<T>(into, block.Slice(r * cols, cols), into);
     }
 
     /// <summary>The maximum along one axis (kept as size 1) and, for each lane, the index of its first maximum.
