@@ -1,6 +1,7 @@
 using Autograd.Benchmarks;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 
 // Run from the repository root, in Release:
@@ -19,5 +20,10 @@ if (args is ["peak-w3", ..])
     Console.WriteLine($"W3 built-in, H = 512: {iterations} iterations of forward + backward");
     return;
 }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
-    .Run(args, DefaultConfig.Instance.AddColumn(StatisticColumn.Median, StatisticColumn.Min));
+// The benchmarks run under the .NET default GC (workstation, background). `--blocking-gc` runs them under the
+// non-concurrent workstation GC instead (<ConcurrentGarbageCollection>false</ConcurrentGarbageCollection> in an app's
+// project), which gives the young generation a larger budget: see docs/benchmarks.md for what it changes.
+bool blockingGc = args.Contains("--blocking-gc");
+var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, StatisticColumn.Min);
+if (blockingGc) config = config.AddJob(Job.Default.WithGcConcurrent(false));
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args.Where(a => a != "--blocking-gc").ToArray(), config);
