@@ -74,13 +74,16 @@ internal static class Backward
                 }
                 continue;
             }
+            // The sweep's own buffer, dropped once propagated: a rule may write an input's cotangent over it.
+            bool donated = cot[k].Owned && !cot[k].Target;
             NDArray?[] gs;
+            bool fresh = node.Op is IVjpInto;
             if (node.Op is IVjpInto into)
             {
                 if (owned.Length < inputs.Length) owned = new NDArray?[inputs.Length];
                 for (int i = 0; i < inputs.Length; i++)
                     owned[i] = inputs[i].Id >= minId && cot[table.Slot(inputs[i])] is { Owned: true } c ? c.Value : null;
-                gs = into.Vjp(node, g, owned);
+                gs = into.Vjp(node, g, owned, donated);
             }
             else gs = node.Op.Vjp(node, g);
             for (int i = 0; i < inputs.Length; i++)
@@ -92,11 +95,22 @@ internal static class Backward
                 if (acc.Owned && ReferenceEquals(gi, acc.Value)) continue; // the rule added into the buffer itself
                 if (!gi.Shape.Equals(input.Shape))
                     throw new InvalidOperationException($"Backward: the rule of '{node.Op}' returned a cotangent of shape {gi.Shape} for input {i} of shape {input.Shape}.");
-                if (gi.DType != input.DType) gi = gi.Cast(input.DType);
-                if (acc.Value is null) acc.Value = gi;
-                else Accumulate(ref acc, gi);
+                // The sweep owns a cotangent no one else can see: a new array from a rule that promises fresh results,
+                // or the donated gy, provided no other input of this node receives the same elements.
+                bool own = (ReferenceEquals(gi.Data, g.Data) ? donated : fresh) && !SharedWithin(gs, i);
+                if (gi.DType != input.DType) (gi, own) = (gi.Cast(input.DType), true);
+                if (acc.Value is null) (acc.Value, acc.Owned) = (gi, own);
+                else Accumulate(ref acc, gi, own);
             }
         }
+    }
+
+    // True when another entry of gs shares gs[i]'s elements (the same array, or a reshape of it).
+    private static bool SharedWithin(NDArray?[] gs, int i)
+    {
+        for (int j = 0; j < gs.Length; j++)
+            if (j != i && gs[j] is { } other && ReferenceEquals(other.Data, gs[i]!.Data)) return true;
+        return false;
     }
 
     private static void Own(ref Cotangent acc)
@@ -108,11 +122,12 @@ internal static class Backward
         acc.Owned = true;
     }
 
-    private static void Accumulate(ref Cotangent acc, NDArray g)
+    private static void Accumulate(ref Cotangent acc, NDArray g, bool gOwned)
     {
-        // PERF: fan-out sums in place into a buffer this sweep owns; a borrowed buffer is copied once first.
+        // PERF: fan-out sums in place into a buffer this sweep owns (the running sum, else the new cotangent);
+        // only when it owns neither is a new array allocated.
         var old = acc.Value!;
-        var sum = acc.Owned ? old : NDArray.Empty(old.Shape, old.DType);
+        var sum = acc.Owned ? old : gOwned ? g : NDArray.Empty(old.Shape, old.DType);
         if (sum.DType == DType.Float32) TensorPrimitives.Add(old.Array<float>(), g.Array<float>(), sum.Array<float>());
         else TensorPrimitives.Add(old.Array<double>(), g.Array<double>(), sum.Array<double>());
         acc.Value = sum;
@@ -128,11 +143,14 @@ internal interface IAccumulatingVjp
     void AccumulateVjp(Tensor y, NDArray gy, NDArray into);
 }
 
-/// <summary>A primitive that can add an input's cotangent straight into the running sum the sweep already owns for
-/// that input (a weight shared by the T steps of an unroll), instead of returning a new array to be added.</summary>
+/// <summary>A primitive whose rule works with the sweep's buffers: it can add an input's cotangent straight into the
+/// running sum the sweep already owns for that input (a weight shared by the T steps of an unroll), and write one
+/// input's cotangent over gy when the sweep donates it, instead of returning new arrays.</summary>
 internal interface IVjpInto
 {
     /// <summary>As <see cref="Primitive.Vjp"/>; <paramref name="owned"/>[i], when not null, is the sweep's own buffer for
-    /// input i (its shape and dtype): the rule may add input i's cotangent into it and return that same buffer at i.</summary>
-    NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned);
+    /// input i (its shape and dtype): the rule may add input i's cotangent into it and return that same buffer at i.
+    /// <paramref name="gyOwned"/>: gy is the sweep's own buffer, dropped after this call, so the rule may overwrite it.
+    /// Every array returned must be owned[i], gy itself, or new (elements no one else holds): the sweep takes it over.</summary>
+    NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned);
 }

@@ -109,10 +109,10 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
         TensorPrimitives.Add(h1, scratch, h1);
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length]);
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length], gyOwned: false);
 
     // PERF: g_W_hh may be added straight into the sweep's running sum for a weight used by several nodes.
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned) =>
+    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
         gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>

@@ -167,10 +167,10 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         return xp;
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length]);
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length], gyOwned: false);
 
     // PERF: g_W_hh (and g_W_ih) may be added straight into the sweep's running sum for a weight used by several nodes.
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned) =>
+    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
         gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>

@@ -6,7 +6,7 @@ public static partial class Ops
     public static Tensor Relu(Tensor x) => ReluOp.Instance.Record(Kernels.Map<ReluOp.Fwd>(x.Value), x);
 }
 
-internal sealed class ReluOp : Primitive
+internal sealed class ReluOp : Primitive, IVjpInto
 {
     public static readonly ReluOp Instance = new();
     public override string Name => "relu";
@@ -27,5 +27,8 @@ internal sealed class ReluOp : Primitive
         }
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Kernels.Zip<Bwd>(y.InputArray[0].Value, gy)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, [], gyOwned: false);
+
+    // PERF: written over gy when the sweep gives it up (a ReLU RNN's chain of steps).
+    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) => [Kernels.Zip<Bwd>(y.InputArray[0].Value, gy, gyOwned ? gy : null)];
 }

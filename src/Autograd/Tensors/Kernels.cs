@@ -68,6 +68,16 @@ internal static class Kernels
         return y;
     }
 
+    /// <summary>y = K(a, b) elementwise, written over <paramref name="into"/> when given: a buffer of the same shape and
+    /// dtype that its owner gives up (it may be a or b itself, as the kernels read each element before writing it).</summary>
+    public static NDArray Zip<K>(NDArray a, NDArray b, NDArray? into) where K : IBinaryKernel
+    {
+        if (into is null) return Zip<K>(a, b);
+        if (a.DType == DType.Float32) K.Apply<float>(a.Array<float>(), b.Array<float>(), into.Array<float>());
+        else K.Apply<double>(a.Array<double>(), b.Array<double>(), into.Array<double>());
+        return into;
+    }
+
     /// <summary>y = K(a, b) with NumPy broadcasting; <paramref name="op"/> names the operation in errors.</summary>
     public static NDArray Broadcast<K>(NDArray a, NDArray b, string op) where K : IBinaryKernel
     {
