@@ -77,13 +77,13 @@ internal static class Backward
             // The sweep's own buffer, dropped once propagated: a rule may write an input's cotangent over it.
             bool donated = cot[k].Owned && !cot[k].Target;
             NDArray?[] gs;
-            bool fresh = node.Op is IVjpInto;
-            if (node.Op is IVjpInto into)
+            bool fresh = node.Op is BufferedPrimitive;
+            if (node.Op is BufferedPrimitive buffered)
             {
                 if (owned.Length < inputs.Length) owned = new NDArray?[inputs.Length];
                 for (int i = 0; i < inputs.Length; i++)
                     owned[i] = inputs[i].Id >= minId && cot[table.Slot(inputs[i])] is { Owned: true } c ? c.Value : null;
-                gs = into.Vjp(node, g, owned, donated);
+                gs = buffered.Vjp(node, g, owned, donated);
             }
             else gs = node.Op.Vjp(node, g);
             for (int i = 0; i < inputs.Length; i++)
@@ -146,11 +146,14 @@ internal interface IAccumulatingVjp
 /// <summary>A primitive whose rule works with the sweep's buffers: it can add an input's cotangent straight into the
 /// running sum the sweep already owns for that input (a weight shared by the T steps of an unroll), and write one
 /// input's cotangent over gy when the sweep donates it, instead of returning new arrays.</summary>
-internal interface IVjpInto
+internal abstract class BufferedPrimitive : Primitive
 {
+    /// <summary>The rule with no buffers to work with (called outside the sweep).</summary>
+    internal sealed override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length], gyOwned: false);
+
     /// <summary>As <see cref="Primitive.Vjp"/>; <paramref name="owned"/>[i], when not null, is the sweep's own buffer for
     /// input i (its shape and dtype): the rule may add input i's cotangent into it and return that same buffer at i.
     /// <paramref name="gyOwned"/>: gy is the sweep's own buffer, dropped after this call, so the rule may overwrite it.
     /// Every array returned must be owned[i], gy itself, or new (elements no one else holds): the sweep takes it over.</summary>
-    NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned);
+    internal abstract NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned);
 }

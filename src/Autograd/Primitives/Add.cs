@@ -10,17 +10,15 @@ public static partial class Ops
     }
 }
 
-internal sealed class AddOp : Primitive, IVjpInto
+internal sealed class AddOp : BufferedPrimitive
 {
     public static readonly AddOp Instance = new();
     public override string Name => "add";
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[2], gyOwned: false);
-
     // PERF: when the sweep gives up gy, the first input takes it over if the second can add it into its own running
     // sum (a bias shared by the steps of an unroll). Otherwise both get gy, shared, and own none of it: a copy for
     // the second would cost as much as it could save further down.
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned)
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned)
     {
         Shape a = y.InputArray[0].Shape, b = y.InputArray[1].Shape;
         if (!gyOwned || !a.Equals(gy.Shape) || !b.Equals(gy.Shape))

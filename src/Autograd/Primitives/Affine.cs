@@ -26,7 +26,7 @@ public static partial class Ops
     }
 }
 
-internal sealed class AffineOp : Primitive, IVjpInto
+internal sealed class AffineOp : BufferedPrimitive
 {
     public static readonly AffineOp Instance = new();
     public override string Name => "affine";
@@ -50,11 +50,9 @@ internal sealed class AffineOp : Primitive, IVjpInto
         return y;
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length], gyOwned: false);
-
     // PERF: gW of a weight shared by T steps is added by the GEMM straight into the sweep's running sum (accumulate),
     // not returned as a new [out, in] array per step (a large-object-heap array for H = 128 LSTM weights).
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
         gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
 
     private static NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>

@@ -6,13 +6,11 @@ public static partial class Ops
     public static Tensor Exp(Tensor x) => ExpOp.Instance.Record(Arith.Exp(x.Value), x);
 }
 
-internal sealed class ExpOp : Primitive, IVjpInto
+internal sealed class ExpOp : BufferedPrimitive
 {
     public static readonly ExpOp Instance = new();
     public override string Name => "exp";
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, [], gyOwned: false);
-
     // PERF: written over gy when the sweep gives it up.
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) => [Kernels.Zip<Arith.MulK>(gy, y.Value, gyOwned ? gy : null)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) => [Kernels.Zip<Arith.MulK>(gy, y.Value, gyOwned ? gy : null)];
 }

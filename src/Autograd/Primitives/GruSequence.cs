@@ -49,7 +49,7 @@ public static partial class Ops
 
 /// <summary>One node per direction and layer, inputs (xp, h0, W_hh[, b_hh]), value the outputs [T, B, H]. It keeps
 /// [r, z, n, a_n] per step (time order).</summary>
-internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
+internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
 {
     private NDArray _act = null!; // [T, B, 4H]
 
@@ -109,10 +109,8 @@ internal sealed class GruSequenceOp(bool reverse) : Primitive, IVjpInto
         TensorPrimitives.Add(h1, scratch, h1);
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length], gyOwned: false);
-
     // PERF: g_W_hh may be added straight into the sweep's running sum for a weight used by several nodes.
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
         gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>

@@ -92,7 +92,7 @@ public static partial class Ops
 /// <param name="hasBiasHh">Input 4 is b_hh.</param>
 /// <param name="projected">Input 0 is xp [T, B, 4H]; otherwise it is x [T, B, D], with W_ih (and b_ih) after the recurrent inputs.</param>
 /// <param name="hasBiasIh">The input projection has a bias (after W_ih).</param>
-internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projected, bool hasBiasIh) : Primitive, IVjpInto
+internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projected, bool hasBiasIh) : BufferedPrimitive
 {
     // PERF: 4H rather than 5H per step (tanh c is recomputed in the rule, one tanh per element): a fifth less saved data.
     private NDArray _act = null!;   // [T, B, 4H], processing order
@@ -167,10 +167,8 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         return xp;
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length], gyOwned: false);
-
     // PERF: g_W_hh (and g_W_ih) may be added straight into the sweep's running sum for a weight used by several nodes.
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
         gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>

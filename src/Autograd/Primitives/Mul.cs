@@ -10,17 +10,15 @@ public static partial class Ops
     }
 }
 
-internal sealed class MulOp : Primitive, IVjpInto
+internal sealed class MulOp : BufferedPrimitive
 {
     public static readonly MulOp Instance = new();
     public override string Name => "mul";
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[2], gyOwned: false);
-
     // PERF: a factor shared by many products (a weight in an unrolled loop) gets g·other added straight into the
     // sweep's running sum for it: one fused pass and no new array per use. When the sweep gives up gy, one input's
     // g·other is written over it (the other input's is computed first, while gy is still intact).
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned)
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned)
     {
         NDArray a = y.InputArray[0].Value, b = y.InputArray[1].Value;
         if (gyOwned && owned[0] is null && Elementwise(gy, b, a.Shape))

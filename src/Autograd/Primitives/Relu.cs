@@ -6,7 +6,7 @@ public static partial class Ops
     public static Tensor Relu(Tensor x) => ReluOp.Instance.Record(Kernels.Map<ReluOp.Fwd>(x.Value), x);
 }
 
-internal sealed class ReluOp : Primitive, IVjpInto
+internal sealed class ReluOp : BufferedPrimitive
 {
     public static readonly ReluOp Instance = new();
     public override string Name => "relu";
@@ -27,8 +27,6 @@ internal sealed class ReluOp : Primitive, IVjpInto
         }
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, [], gyOwned: false);
-
     // PERF: written over gy when the sweep gives it up (a ReLU RNN's chain of steps).
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) => [Kernels.Zip<Bwd>(y.InputArray[0].Value, gy, gyOwned ? gy : null)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) => [Kernels.Zip<Bwd>(y.InputArray[0].Value, gy, gyOwned ? gy : null)];
 }

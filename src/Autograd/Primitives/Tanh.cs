@@ -6,7 +6,7 @@ public static partial class Ops
     public static Tensor Tanh(Tensor x) => TanhOp.Instance.Record(Kernels.Map<TanhOp.Fwd>(x.Value), x);
 }
 
-internal sealed class TanhOp : Primitive, IVjpInto
+internal sealed class TanhOp : BufferedPrimitive
 {
     public static readonly TanhOp Instance = new();
     public override string Name => "tanh";
@@ -24,8 +24,6 @@ internal sealed class TanhOp : Primitive, IVjpInto
         public static Vector<T> Apply<T>(Vector<T> y, Vector<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g * (Vector<T>.One - y * y);
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, [], gyOwned: false);
-
     // PERF: written over gy when the sweep gives it up, as it does along a chain of elementwise ops.
-    public NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) => [Kernels.Zip<Lanes<Bwd>>(y.Value, gy, gyOwned ? gy : null)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) => [Kernels.Zip<Lanes<Bwd>>(y.Value, gy, gyOwned ? gy : null)];
 }
