@@ -93,7 +93,7 @@ internal sealed class CustomVjpOp(string name, Func<Tensor, Tensor, Tensor, Tens
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        var x = y.InputArray[0];
+        var x = y.Input(0);
         var gx = vjp(new Tensor(x.Value), new Tensor(y.Value), new Tensor(gy)).Value;
         if (!gx.Shape.Equals(x.Shape))
             throw new ShapeMismatchException($"{name}: the custom VJP returned shape {gx.Shape} for an input of shape {x.Shape}.");

@@ -57,12 +57,12 @@ internal static class Backward
             if (node?.Op is null || cot[k].Value is not { } g) continue;
             // A wrt node keeps its cotangent; any other is released as soon as it has been propagated.
             if (!cot[k].Target) cot[k].Value = null;
-            var inputs = node.InputArray;
+            int count = node.InputCount;
             if (node.Op is IAccumulatingVjp sparse)
             {
                 // PERF: a slice's cotangent is zero outside the slice; adding it into one buffer per input keeps T
                 // slices of a [T, ...] sequence O(T), where materializing each full cotangent would be O(T²).
-                var input = inputs[0];
+                var input = node.Input(0);
                 if (input.Id < minId) continue;
                 ref var acc = ref cot[table.Slot(input)];
                 // The first contribution is the full cotangent, a fresh array this sweep then owns; later ones add in.
@@ -80,16 +80,16 @@ internal static class Backward
             bool fresh = node.Op is BufferedPrimitive;
             if (node.Op is BufferedPrimitive buffered)
             {
-                if (owned.Length < inputs.Length) owned = new NDArray?[inputs.Length];
-                for (int i = 0; i < inputs.Length; i++)
-                    owned[i] = inputs[i].Id >= minId && cot[table.Slot(inputs[i])] is { Owned: true } c ? c.Value : null;
+                if (owned.Length < count) owned = new NDArray?[count];
+                for (int i = 0; i < count; i++)
+                    owned[i] = node.Input(i) is var input && input.Id >= minId && cot[table.Slot(input)] is { Owned: true } c ? c.Value : null;
                 gs = buffered.Vjp(node, g, owned, donated);
             }
             else gs = node.Op.Vjp(node, g);
-            for (int i = 0; i < inputs.Length; i++)
+            for (int i = 0; i < count; i++)
             {
                 var gi = gs[i];
-                var input = inputs[i];
+                var input = node.Input(i);
                 if (gi is null || input.Id < minId) continue;
                 ref var acc = ref cot[table.Slot(input)];
                 if (acc.Owned && ReferenceEquals(gi, acc.Value)) continue; // the rule added into the buffer itself
@@ -149,7 +149,7 @@ internal interface IAccumulatingVjp
 internal abstract class BufferedPrimitive : Primitive
 {
     /// <summary>The rule with no buffers to work with (called outside the sweep).</summary>
-    internal sealed override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputArray.Length], gyOwned: false);
+    internal sealed override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputCount], gyOwned: false);
 
     /// <summary>As <see cref="Primitive.Vjp"/>; <paramref name="owned"/>[i], when not null, is the sweep's own buffer for
     /// input i (its shape and dtype): the rule may add input i's cotangent into it and return that same buffer at i.

@@ -15,7 +15,7 @@ public static class Graph
         var sb = new StringBuilder();
         foreach (var n in Collect(output, long.MinValue))
             sb.Append('%').Append(n.Id).Append(" = ").Append(n.Op?.ToString() ?? "leaf")
-              .Append('(').Append(string.Join(", ", n.InputArray.Select(i => "%" + i.Id))).Append(") : ")
+              .Append('(').Append(string.Join(", ", n.Inputs.Select(i => "%" + i.Id))).Append(") : ")
               .Append(n.DType.Name()).Append(n.Shape).Append('\n');
         return sb.ToString();
     }
@@ -27,7 +27,7 @@ public static class Graph
         foreach (var n in Collect(output, long.MinValue))
         {
             sb.Append($"  n{n.Id} [label=\"{n.Op?.ToString() ?? "leaf"}\\n{n.Shape}\"{(n.IsLeaf ? ", style=rounded" : "")}];\n");
-            foreach (var i in n.InputArray) sb.Append($"  n{i.Id} -> n{n.Id};\n");
+            foreach (var i in n.Inputs) sb.Append($"  n{i.Id} -> n{n.Id};\n");
         }
         return sb.Append("}\n").ToString();
     }
@@ -44,8 +44,8 @@ public static class Graph
         {
             var n = stack.Pop();
             order.Add(n);
-            foreach (var i in n.InputArray)
-                if (i.Id >= minId && seen.Add(i)) stack.Push(i);
+            for (int k = 0; k < n.InputCount; k++)
+                if (n.Input(k) is var i && i.Id >= minId && seen.Add(i)) stack.Push(i);
         }
         order.Sort(static (a, b) => a.Id.CompareTo(b.Id));
         return order;

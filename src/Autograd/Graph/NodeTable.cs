@@ -63,8 +63,9 @@ internal sealed class NodeTable : IDisposable
             while (top > 0)
             {
                 var n = stack[--top];
-                foreach (var i in n.InputArray)
+                for (int k = 0; k < n.InputCount; k++)
                 {
+                    var i = n.Input(k);
                     long s = i.Id - minId;
                     if (s < 0 || nodes[s] is not null) continue;
                     nodes[s] = i;

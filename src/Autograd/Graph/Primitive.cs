@@ -23,6 +23,12 @@ public abstract class Primitive
     /// <summary>Records a new node of this primitive.</summary>
     internal Tensor Record(NDArray value, params Tensor[] inputs) => new(value, this, inputs);
 
+    /// <summary>Records a new node of this primitive with one input.</summary>
+    internal Tensor Record(NDArray value, Tensor input) => new(value, this, input);
+
+    /// <summary>Records a new node of this primitive with two inputs.</summary>
+    internal Tensor Record(NDArray value, Tensor input0, Tensor input1) => new(value, this, input0, input1);
+
     /// <inheritdoc/>
     public override string ToString() => Attributes.Length == 0 ? Name : $"{Name}({Attributes})";
 }

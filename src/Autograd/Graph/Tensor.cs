@@ -9,13 +9,26 @@ namespace Autograd;
 public sealed partial class Tensor
 {
     private static long s_nextId;
-    internal readonly Tensor[] InputArray;
+    // PERF: up to two inputs live in fields, so recording a node allocates the node alone, not also an inputs array:
+    // three objects per recorded op instead of four, and a long graph is that much less for the collector to copy.
+    private readonly Tensor? _input0, _input1;
+    private readonly Tensor[]? _inputs; // every input, when there are more than two
 
-    internal Tensor(NDArray value, Primitive? op, Tensor[] inputs)
+    /// <summary>Number of inputs of <see cref="Op"/>.</summary>
+    internal int InputCount => _inputs?.Length ?? (_input1 is not null ? 2 : _input0 is not null ? 1 : 0);
+
+    internal Tensor(NDArray value, Primitive? op, Tensor[] inputs) : this(value, op,
+        inputs.Length is 1 or 2 ? inputs[0] : null, inputs.Length == 2 ? inputs[1] : null, inputs.Length > 2 ? inputs : null) { }
+
+    internal Tensor(NDArray value, Primitive op, Tensor input) : this(value, op, input, null, null) { }
+
+    internal Tensor(NDArray value, Primitive op, Tensor input0, Tensor input1) : this(value, op, input0, input1, null) { }
+
+    private Tensor(NDArray value, Primitive? op, Tensor? input0, Tensor? input1, Tensor[]? inputs)
     {
         Value = value;
         Op = op;
-        InputArray = inputs;
+        (_input0, _input1, _inputs) = (input0, input1, inputs);
         // Ids grow with creation order, and a node is always created after its inputs: sorting by Id is a
         // topological order, which the reverse sweep uses instead of a recursive search.
         Id = Interlocked.Increment(ref s_nextId);
@@ -31,7 +44,10 @@ public sealed partial class Tensor
     public Primitive? Op { get; }
 
     /// <summary>The inputs of <see cref="Op"/> (empty for a leaf).</summary>
-    public IReadOnlyList<Tensor> Inputs => InputArray;
+    public IReadOnlyList<Tensor> Inputs => InputCount switch { 0 => [], 1 => [_input0!], 2 => [_input0!, _input1!], _ => [.. _inputs!] };
+
+    /// <summary>Input <paramref name="i"/> of <see cref="Op"/> (0 ≤ i &lt; <see cref="InputCount"/>).</summary>
+    internal Tensor Input(int i) => _inputs is { } all ? all[i] : i == 0 ? _input0! : _input1!;
 
     /// <summary>A process-wide creation number; inputs always have smaller ids than the nodes made from them.</summary>
     public long Id { get; }

@@ -24,5 +24,5 @@ internal sealed class AbsOp : Primitive
         }
     }
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Kernels.Zip<Bwd>(y.InputArray[0].Value, gy)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Kernels.Zip<Bwd>(y.Input(0).Value, gy)];
 }

@@ -20,7 +20,7 @@ internal sealed class AddOp : BufferedPrimitive
     // the second would cost as much as it could save further down.
     internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned)
     {
-        Shape a = y.InputArray[0].Shape, b = y.InputArray[1].Shape;
+        Shape a = y.Input(0).Shape, b = y.Input(1).Shape;
         if (!gyOwned || !a.Equals(gy.Shape) || !b.Equals(gy.Shape))
             return [Broadcasting.SumToShape(gy, a), Broadcasting.SumToShape(gy, b)];
         if (owned[1] is { } sum && sum.DType == gy.DType)

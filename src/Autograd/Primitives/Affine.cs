@@ -57,7 +57,7 @@ internal sealed class AffineOp : BufferedPrimitive
 
     private static NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        NDArray x = y.InputArray[0].Value, w = y.InputArray[1].Value;
+        NDArray x = y.Input(0).Value, w = y.Input(1).Value;
         int n = w.Shape[0], k = w.Shape[1], rows = x.Shape.Rows;
         T[] g = gy.Array<T>();
         var gx = NDArray.Empty<T>(x.Shape);
@@ -65,7 +65,7 @@ internal sealed class AffineOp : BufferedPrimitive
         bool into = owned[1] is { } o && o.DType == gy.DType;
         var gw = into ? owned[1]! : NDArray.Empty<T>(w.Shape);
         Gemm.Multiply(true, false, n, k, rows, g, 0, x.Array<T>(), 0, gw.Array<T>(), 0, accumulate: into);
-        if (y.InputArray.Length == 2) return [gx, gw];
+        if (y.InputCount == 2) return [gx, gw];
         var gb = Reduce.Sum(gy.Reshape(Shape.Of(rows, n)), [0], keepDim: false);
         return [gx, gw, gb];
     }

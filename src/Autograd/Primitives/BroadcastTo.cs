@@ -12,5 +12,5 @@ internal sealed class BroadcastToOp : Primitive
     public static readonly BroadcastToOp Instance = new();
     public override string Name => "broadcast_to";
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Broadcasting.SumToShape(gy, y.InputArray[0].Shape)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Broadcasting.SumToShape(gy, y.Input(0).Shape)];
 }

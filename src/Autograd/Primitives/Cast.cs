@@ -20,5 +20,5 @@ internal sealed class CastOp(DType dtype) : Primitive
     public override string Name => "cast";
     public override string Attributes => dtype.Name();
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [gy.Cast(y.InputArray[0].DType)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [gy.Cast(y.Input(0).DType)];
 }

@@ -39,7 +39,7 @@ internal sealed class ClampOp(double lo, double hi) : Primitive
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        var x = y.InputArray[0].Value;
+        var x = y.Input(0).Value;
         return [x.DType == DType.Float32 ? Backward<float>(x, gy) : Backward<double>(x, gy)];
     }
 }

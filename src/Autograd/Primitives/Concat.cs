@@ -36,11 +36,11 @@ internal sealed class ConcatOp(int axis) : Primitive
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        var gs = new NDArray?[y.InputArray.Length];
+        var gs = new NDArray?[y.InputCount];
         int at = 0;
         for (int i = 0; i < gs.Length; i++)
         {
-            int size = y.InputArray[i].Shape[axis];
+            int size = y.Input(i).Shape[axis];
             gs[i] = Layout.Slice(gy, axis, at, size, 1);
             at += size;
         }

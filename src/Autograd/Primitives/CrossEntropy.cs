@@ -97,7 +97,7 @@ internal sealed class CrossEntropyOp(int[] targets, int ignoreIndex, Reduction r
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        var logits = y.InputArray[0].Value;
+        var logits = y.Input(0).Value;
         return [logits.DType == DType.Float32 ? Backward<float>(logits, gy) : Backward<double>(logits, gy)];
     }
 

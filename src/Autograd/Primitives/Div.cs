@@ -17,7 +17,7 @@ internal sealed class DivOp : Primitive
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        NDArray a = y.InputArray[0].Value, b = y.InputArray[1].Value;
+        NDArray a = y.Input(0).Value, b = y.Input(1).Value;
         var ga = Arith.Div(gy, b);
         return [Broadcasting.SumToShape(ga, a.Shape), Broadcasting.SumToShape(Arith.Neg(Arith.Mul(ga, y.Value)), b.Shape)];
     }

@@ -28,5 +28,5 @@ internal sealed class GatherRowsOp(int[] indices) : Primitive
     public override string Name => "gather_rows";
     public override string Attributes => $"n={indices.Length}";
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Layout.ScatterAddRows(gy, indices, y.InputArray[0].Shape)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Layout.ScatterAddRows(gy, indices, y.Input(0).Shape)];
 }

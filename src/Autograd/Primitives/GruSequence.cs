@@ -115,8 +115,7 @@ internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var inputs = y.InputArray;
-        NDArray h0 = inputs[1].Value, w = inputs[2].Value;
+        NDArray h0 = y.Input(1).Value, w = y.Input(2).Value;
         int steps = y.Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 3 * h, bh = b * h;
         var gx = NDArray.Empty<T>(Shape.Of(steps, b, g));
         // PERF: g_a is scratch (only g_xp is handed out): a pooled buffer, returned when this call ends.
@@ -143,7 +142,7 @@ internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
                 });
             }
             var gw = LstmSequenceOp.HiddenWeightGradient<T>(gad, steps, b, y.Value, h0, w, owned[2], reverse);
-            if (inputs.Length == 3) return [gx, gh0, gw];
+            if (y.InputCount == 3) return [gx, gh0, gw];
             // g_b_hh = Σ_rows g_a, summed row after row as Reduce.Sum does
             var gb = NDArray.Zeros(Shape.Of(g), h0.DType);
             var gbd = gb.Array<T>().AsSpan();

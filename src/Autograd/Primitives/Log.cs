@@ -15,5 +15,5 @@ internal sealed class LogOp : Primitive
     public static readonly LogOp Instance = new();
     public override string Name => "log";
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Arith.Div(gy, y.InputArray[0].Value)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Arith.Div(gy, y.Input(0).Value)];
 }

@@ -19,7 +19,7 @@ internal sealed class LogSumExpOp(int axis) : Primitive
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        var x = y.InputArray[0].Value;
+        var x = y.Input(0).Value;
         var kept = x.Shape.WithAxis(axis, 1);
         var softmax = Arith.Exp(Arith.Sub(x, y.Value.Reshape(kept)));
         return [Arith.Mul(softmax, gy.Reshape(kept))];

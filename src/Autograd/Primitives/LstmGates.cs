@@ -132,7 +132,7 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var cell = y.InputArray[^1].Value;
+        var cell = y.Input(y.InputCount - 1).Value;
         int b = cell.Shape[0], h = cell.Shape[1];
         var ga = NDArray.Empty<T>(Shape.Of(b, 4 * h));
         var gc = NDArray.Empty<T>(cell.Shape);
@@ -141,7 +141,7 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
             Backward(s.AsSpan(r * 5 * h, 4 * h), s.AsSpan(r * 5 * h + 4 * h, h), c.AsSpan(r * h, h), g.AsSpan(r * h, h), g.AsSpan((b + r) * h, h),
                 gad.AsSpan(r * 4 * h, 4 * h), gcd.AsSpan(r * h, h));
         // Both summands of the pre-activation get the same cotangent; the sweep treats a shared array as borrowed.
-        return y.InputArray.Length == 2 ? [ga, gc] : [ga, ga, gc];
+        return y.InputCount == 2 ? [ga, gc] : [ga, ga, gc];
     }
 
     // One row: act = [i, f, g, o] [4H], tcNew = tanh c', c the old cell state, gh and gc the cotangents of h' and c'.

@@ -173,9 +173,8 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var inputs = y.InputArray;
-        NDArray h0 = inputs[1].Value, w = inputs[3].Value;
-        int steps = inputs[0].Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 4 * h, bh = b * h, rows = steps * b;
+        NDArray h0 = y.Input(1).Value, w = y.Input(3).Value;
+        int steps = y.Input(0).Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 4 * h, bh = b * h, rows = steps * b;
         // The gate cotangents g_a = g_xp: the cotangent of a projected input, or scratch when the node projects itself.
         var ga = projected ? NDArray.Empty<T>(Shape.Of(steps, b, g)) : null;
         T[] gad = ga?.Array<T>() ?? ArrayPool<T>.Shared.Rent(rows * g);
@@ -212,13 +211,13 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
             var gb = hasBiasHh || hasBiasIh ? ColumnSums<T>(gad, rows, g) : null;
             if (projected) return hasBiasHh ? [ga, gh0, gc0, gw, gb] : [ga, gh0, gc0, gw];
             // The input side: g_x = g_a W_ih, g_W_ih = g_aᵀ x.
-            NDArray x = inputs[0].Value, wih = inputs[WeightIhSlot].Value;
+            NDArray x = y.Input(0).Value, wih = y.Input(WeightIhSlot).Value;
             var gx = NDArray.Empty<T>(x.Shape);
             Gemm.Multiply(false, false, rows, x.Shape[2], g, gad, 0, wih.Array<T>(), 0, gx.Array<T>(), 0, accumulate: false, cacheB: true);
             bool into = owned[WeightIhSlot] is { } o && o.DType == gy.DType;
             var gwih = into ? owned[WeightIhSlot]! : NDArray.Empty<T>(wih.Shape);
             Gemm.Multiply(true, false, g, x.Shape[2], rows, gad, 0, x.Array<T>(), 0, gwih.Array<T>(), 0, accumulate: into);
-            var result = new NDArray?[inputs.Length];
+            var result = new NDArray?[y.InputCount];
             (result[0], result[1], result[2], result[3], result[WeightIhSlot]) = (gx, gh0, gc0, gw, gwih);
             if (hasBiasHh) result[4] = gb;
             if (hasBiasIh) result[WeightIhSlot + 1] = gb;

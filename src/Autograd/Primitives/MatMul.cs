@@ -66,7 +66,7 @@ internal sealed class MatMulOp : Primitive
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        NDArray a = y.InputArray[0].Value, b = y.InputArray[1].Value;
+        NDArray a = y.Input(0).Value, b = y.Input(1).Value;
         if (b.Rank == 2)
         {
             // a's batch folds into rows: ga = g @ bᵀ and gb = a_rowsᵀ @ g_rows, one GEMM each.

@@ -28,7 +28,7 @@ internal sealed class MaxOp(int axis, int[] argMax) : Primitive
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        var xShape = y.InputArray[0].Shape;
+        var xShape = y.Input(0).Shape;
         var (outer, n, inner) = Reduce.Lanes(xShape, axis);
         var gx = NDArray.Zeros(xShape, gy.DType);
         for (int o = 0; o < outer; o++)

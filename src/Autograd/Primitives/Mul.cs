@@ -20,7 +20,7 @@ internal sealed class MulOp : BufferedPrimitive
     // g·other is written over it (the other input's is computed first, while gy is still intact).
     internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned)
     {
-        NDArray a = y.InputArray[0].Value, b = y.InputArray[1].Value;
+        NDArray a = y.Input(0).Value, b = y.Input(1).Value;
         if (gyOwned && owned[0] is null && Elementwise(gy, b, a.Shape))
         {
             var gb = Rule(gy, a, b.Shape, owned[1]);

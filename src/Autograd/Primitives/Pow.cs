@@ -23,7 +23,7 @@ internal sealed class PowOp(double exponent) : Primitive
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        var x = y.InputArray[0].Value;
+        var x = y.Input(0).Value;
         var dydx = exponent == 2 ? Arith.Scale(x, 2) : Arith.Scale(Kernels.Map<Fwd>(x, exponent - 1), exponent);
         return [Arith.Mul(gy, dydx)];
     }

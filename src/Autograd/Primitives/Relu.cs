@@ -28,5 +28,5 @@ internal sealed class ReluOp : BufferedPrimitive
     }
 
     // PERF: written over gy when the sweep gives it up (a ReLU RNN's chain of steps).
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) => [Kernels.Zip<Bwd>(y.InputArray[0].Value, gy, gyOwned ? gy : null)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) => [Kernels.Zip<Bwd>(y.Input(0).Value, gy, gyOwned ? gy : null)];
 }

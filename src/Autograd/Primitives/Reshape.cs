@@ -41,5 +41,5 @@ internal sealed class ReshapeOp : Primitive
     public static readonly ReshapeOp Instance = new();
     public override string Name => "reshape";
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [gy.Reshape(y.InputArray[0].Shape)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [gy.Reshape(y.Input(0).Shape)];
 }

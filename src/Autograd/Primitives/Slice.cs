@@ -22,7 +22,7 @@ internal sealed class SliceOp(int axis, int start, int step) : Primitive, IAccum
     public override string Name => "slice";
     public override string Attributes => $"axis={axis}, start={start}, step={step}";
 
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Layout.Unslice(gy, y.InputArray[0].Shape, axis, start, step)];
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Layout.Unslice(gy, y.Input(0).Shape, axis, start, step)];
 
     // The sweep uses this instead of Vjp: a loop taking x[t] for every t then costs O(size of x), not O(T · size of x).
     public void AccumulateVjp(Tensor y, NDArray gy, NDArray into) => Layout.UnsliceAdd(gy, into, axis, start, step);

@@ -16,5 +16,5 @@ internal sealed class SubOp : Primitive
     public override string Name => "sub";
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy) =>
-        [Broadcasting.SumToShape(gy, y.InputArray[0].Shape), Broadcasting.SumToShape(Arith.Neg(gy), y.InputArray[1].Shape)];
+        [Broadcasting.SumToShape(gy, y.Input(0).Shape), Broadcasting.SumToShape(Arith.Neg(gy), y.Input(1).Shape)];
 }

@@ -30,7 +30,7 @@ internal sealed class SumOp(int[] axes, bool keepDim) : Primitive
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
-        var xShape = y.InputArray[0].Shape;
+        var xShape = y.Input(0).Shape;
         // Without keepdim the summed axes are gone; put them back as size-1 axes, then broadcast.
         var kept = xShape;
         foreach (var a in axes) kept = kept.WithAxis(a, 1);

@@ -42,6 +42,6 @@ internal sealed class WhereOp(NDArray mask) : Primitive
         var zeros = NDArray.Zeros(gy.Shape, gy.DType);
         var ga = Select(gy, zeros);
         var gb = Select(zeros, gy);
-        return [Broadcasting.SumToShape(ga, y.InputArray[0].Shape), Broadcasting.SumToShape(gb, y.InputArray[1].Shape)];
+        return [Broadcasting.SumToShape(ga, y.Input(0).Shape), Broadcasting.SumToShape(gb, y.Input(1).Shape)];
     }
 }

@@ -140,6 +140,23 @@ public class DifferentiationTests
     }
 
     [Fact]
+    public void Every_node_lists_its_inputs_in_order_whatever_their_number()
+    {
+        // Nodes keep one or two inputs in fields and more in an array: each arity must read back the same.
+        Tensor a = new(X.Value), b = new((X * 2.0).Value), c = new((X * 3.0).Value);
+        Assert.Empty(a.Inputs);
+        Assert.Equal(new[] { a }, Tanh(a).Inputs);
+        Assert.Equal(new[] { b, a }, (b * a).Inputs);
+        Assert.Equal(new[] { a, a }, (a * a).Inputs);
+        var concat = Concat([c, a, b, a], axis: 0);
+        Assert.Equal(new[] { c, a, b, a }, concat.Inputs);
+        Assert.Contains($"concat(axis=0)(%{c.Id}, %{a.Id}, %{b.Id}, %{a.Id})", Graph.Describe(concat));
+        // The sweep reads the same inputs: d/da Σ (a·a + concat(c, a, b, a)) = 2a + 2 (a appears twice in the concat).
+        var g = Ad.Grad((Tensor x) => Sum(x * x) + Sum(Concat([c, x, b, x], axis: 0)), a).ToDoubleArray();
+        Assert.Equal(X.ToDoubleArray().Select(v => 2 * v + 2), g);
+    }
+
+    [Fact]
     public void Relu_gradient_at_zero_is_zero_like_pytorch()
     {
         var g = Ad.Grad((Tensor x) => Sum(Relu(x)), Tensor.FromArray(new double[] { -1, 0, 2 }, 3)).ToDoubleArray();
