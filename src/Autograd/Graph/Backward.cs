@@ -77,8 +77,9 @@ internal static class Backward
             // The sweep's own buffer, dropped once propagated: a rule may write an input's cotangent over it.
             bool donated = cot[k].Owned && !cot[k].Target;
             NDArray?[] gs;
-            bool fresh = node.Op is BufferedPrimitive;
-            if (node.Op is BufferedPrimitive buffered)
+            var buffered = node.Op as BufferedPrimitive;
+            bool fresh = buffered is not null; // its rule promises fresh arrays
+            if (buffered is not null)
             {
                 if (owned.Length < count) owned = new NDArray?[count];
                 for (int i = 0; i < count; i++)

@@ -58,21 +58,13 @@ internal static class Kernels
     }
 
     /// <summary>y = K(a, b) elementwise for two arrays of the same shape and dtype.</summary>
-    public static NDArray Zip<K>(NDArray a, NDArray b) where K : IBinaryKernel =>
-        a.DType == DType.Float32 ? Zip<K, float>(a, b) : Zip<K, double>(a, b);
-
-    private static NDArray Zip<K, T>(NDArray a, NDArray b) where K : IBinaryKernel where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var y = NDArray.Empty<T>(a.Shape);
-        K.Apply<T>(a.Array<T>(), b.Array<T>(), y.Array<T>());
-        return y;
-    }
+    public static NDArray Zip<K>(NDArray a, NDArray b) where K : IBinaryKernel => Zip<K>(a, b, into: null);
 
     /// <summary>y = K(a, b) elementwise, written over <paramref name="into"/> when given: a buffer of the same shape and
     /// dtype that its owner gives up (it may be a or b itself, as the kernels read each element before writing it).</summary>
     public static NDArray Zip<K>(NDArray a, NDArray b, NDArray? into) where K : IBinaryKernel
     {
-        if (into is null) return Zip<K>(a, b);
+        into ??= NDArray.Empty(a.Shape, a.DType);
         if (a.DType == DType.Float32) K.Apply<float>(a.Array<float>(), b.Array<float>(), into.Array<float>());
         else K.Apply<double>(a.Array<double>(), b.Array<double>(), into.Array<double>());
         return into;
