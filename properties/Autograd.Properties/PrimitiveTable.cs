@@ -183,6 +183,17 @@ public sealed class PrimitiveTable
             d => [Shape.Of(d[0], d[1], 3 * d[2]), Shape.Of(d[1], d[2]), Shape.Of(3 * d[2], d[2]), Shape.Of(3 * d[2])], [Any],
             (d, x) => GruSequence(x[0], x[1], x[2], d[4] == 1 ? x[3] : null, reverse: d[3] == 1) is var (ys, h)
                 ? Sum(ys * ys) + 3.0 * Sum(h) + Sum(0.0 * x[3]) : throw new InvalidOperationException()),
+        // d = [steps, batch, hidden, reverse, input]: a traced step over xs [T, B, D] from h0 [B, H] with every operation
+        // the compiled scan runs: affine maps of x_t (hoisted) and of the carry, slices of the last axis, add, sub and mul
+        // with a scalar and with a row vector v [H], neg, sigmoid, tanh, relu, exp (h stays in (−1, 1), so the sequence does not blow up). W_x [2H, D], b [2H], W_h [2H, H].
+        new("scan", "a traced step, forward and reverse", [1, 1, 1, 0, 1], [4, 2, 4, 1, 3],
+            d => [Shape.Of(d[0], d[1], d[4]), Shape.Of(d[1], d[2]), Shape.Of(2 * d[2], d[4]), Shape.Of(2 * d[2]), Shape.Of(2 * d[2], d[2]), Shape.Of(d[2])], [Any],
+            (d, x) => x[0].Scan(x[1], (h, xt) =>
+            {
+                var g = Chunk(Affine(xt, x[2], x[3]) + Affine(h, x[4]), 2, axis: -1);
+                var h1 = Tanh(Sigmoid(g[0]) * h + (1.0 - Sigmoid(g[1])) * x[5] - 0.1 * Relu(Neg(g[1])) + 0.1 * Exp(g[0] * 0.25));
+                return (h1, h1 * h1);
+            }, new ScanOptions(Reverse: d[3] == 1)) is var r ? Sum(r.Ys) + 2.0 * Sum(r.Final) : throw new InvalidOperationException()),
     ];
 
     public static TheoryData<string> Labels => [.. Rows.Select(r => r.ToString())];

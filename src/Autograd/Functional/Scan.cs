@@ -7,7 +7,9 @@ namespace Autograd;
 /// direction of a bidirectional RNN does.</param>
 /// <param name="Mask">A [T, B] tensor of 0/1 (padding of variable-length sequences): where mask[t, b] = 0 the step
 /// leaves row b of every carry tensor unchanged and emits zeros for it. Each carry tensor must have the batch on axis 0.</param>
-public sealed record ScanOptions(bool Reverse = false, Tensor? Mask = null);
+/// <param name="Unroll">Record every step's operations on the graph, as the reference loop reads, instead of one
+/// <c>scan</c> node that runs the traced step (see <see cref="ScanExtensions"/>). For looking at the unrolled graph.</param>
+public sealed record ScanOptions(bool Reverse = false, Tensor? Mask = null, bool Unroll = false);
 
 /// <summary>The result of a scan: the carry after the last step and the stacked per-step outputs [T, ...].</summary>
 /// <typeparam name="C">The carry tree: a tensor, a tuple or a record of tensors (see <see cref="Tree"/>).</typeparam>
@@ -24,8 +26,15 @@ public sealed record ScanResult<C>(C Final, Tensor Ys);
 ///     (c, ys[t]) = step(c, xs[t])
 /// return (c, stack(ys))
 /// </code>
-/// It records the unrolled loop on the graph, so <see cref="Ad"/> differentiates through it (back-propagation
-/// through time); the reverse sweep is iterative, so long sequences do not overflow the stack.
+/// <see cref="Ad"/> differentiates through it (back-propagation through time).
+/// <para>Like JAX, it traces the step: <c>step</c> is called once, on the initial carry and x_0, and the operations
+/// it records become a program that one <c>scan</c> node runs for all T steps, with its own buffers. A user's cell
+/// then runs like a built-in layer: an affine map of x_t alone is one product over all steps, a weight's gradient
+/// is one product after the loop, and only the values the derivative reads are kept. So the step must be a pure
+/// function of its arguments (no side effects, no branching on values). A step using an operation outside
+/// affine, matmul by a weight, add, sub, mul, neg, sigmoid, tanh, relu, exp and slices of the last axis, a masked scan, or
+/// <see cref="ScanOptions.Unroll"/> records the unrolled loop instead, one step at a time; the reverse sweep is
+/// iterative either way, so long sequences do not overflow the stack.</para>
 /// </summary>
 public static class ScanExtensions
 {
@@ -43,7 +52,13 @@ public static class ScanExtensions
             return new ScanResult<C>(init, Tensor.Zeros(probe.Shape.InsertAxis(0, 0), probe.DType));
         }
         ValidateMask(options?.Mask, steps, xs.Rank > 1 ? xs.Shape[1] : null, $"xs of shape {xs.Shape}");
-        return Run(steps, t => Index(xs, t), init, step, options ?? new ScanOptions());
+        options ??= new ScanOptions();
+        if (options is { Mask: null, Unroll: false } && ScanProgram.Trace(xs, init, step) is { } program)
+        {
+            var (final, ys) = CompiledScanOp.Record(program, xs, Tree.Flatten(init), options.Reverse);
+            return new ScanResult<C>(Tree.Rebuild(init, final), ys);
+        }
+        return Run(steps, t => Index(xs, t), init, step, options);
     }
 
     /// <summary>Scans <paramref name="step"/> over the list <paramref name="xs"/> from <paramref name="init"/>: see the

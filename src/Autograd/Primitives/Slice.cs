@@ -20,6 +20,9 @@ public static partial class Ops
 internal sealed class SliceOp(int axis, int start, int step) : Primitive, IAccumulatingVjp
 {
     public override string Name => "slice";
+    internal int Axis => axis;
+    internal int Start => start;
+    internal int Step => step;
     public override string Attributes => $"axis={axis}, start={start}, step={step}";
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy) => [Layout.Unslice(gy, y.Input(0).Shape, axis, start, step)];

@@ -1,0 +1,195 @@
+namespace Autograd;
+
+/// <summary>Where a value of a scan body comes from: the step's input x_t, a carry tensor, a tensor from outside the
+/// step (a weight, a constant), or a node the body computes.</summary>
+internal enum ScanSource { X, Carry, External, Node }
+
+/// <summary>A value of a scan body: <see cref="Source"/> and its index among the carries, externals or nodes.</summary>
+internal readonly record struct ScanRef(ScanSource Source, int Index);
+
+/// <summary>The operations a compiled scan body may contain.</summary>
+internal enum ScanInstr { Affine, MatMul, Add, Sub, Mul, Neg, Sigmoid, Tanh, Relu, Exp, Slice }
+
+/// <summary>One operation of a traced step, with its inputs as <see cref="ScanRef"/>s.</summary>
+/// <param name="Instr">The operation.</param>
+/// <param name="Inputs">Its operands, in the primitive's order (affine: input, weight, bias).</param>
+/// <param name="Shape">The shape of its value at one step.</param>
+/// <param name="SliceStart">For <see cref="ScanInstr.Slice"/>: first column taken along the last axis.</param>
+internal sealed record ScanNode(ScanInstr Instr, ScanRef[] Inputs, Shape Shape, int SliceStart = 0)
+{
+    public int Size => Shape.Size;
+
+    /// <summary>Its value is kept for every step (the backward pass or the next step reads it), not only within one step.</summary>
+    public bool Stored { get; set; }
+
+    /// <summary>An <see cref="ScanInstr.Affine"/> or <see cref="ScanInstr.MatMul"/> of x_t itself: computed for all steps
+    /// by one product before the loop.</summary>
+    public bool Hoisted { get; set; }
+}
+
+/// <summary>
+/// A step function traced once into a straight-line program that <see cref="CompiledScanOp"/> runs for every step
+/// over buffers of its own: JAX's <c>lax.scan</c> traces its body the same way. The step is called once, on leaves
+/// holding the initial carry and x_0; the nodes it records between those leaves and its results are the body.
+/// Everything else it reads (weights, constants) is an external, the same at every step.
+/// </summary>
+internal sealed class ScanProgram
+{
+    public required ScanNode[] Nodes { get; init; }
+    public required ScanRef[] CarryOut { get; init; }
+    public required ScanRef Y { get; init; }
+    public required Tensor[] Externals { get; init; }
+    public required Shape YShape { get; init; }
+
+    /// <summary>Traces <paramref name="step"/> and returns its program, or null when the step uses an operation, a
+    /// dtype or a broadcast the compiled scan does not run (the caller then unrolls it) or changes its carry's shapes.</summary>
+    public static ScanProgram? Trace<C>(Tensor xs, C init, Func<C, Tensor, (C Carry, Tensor Y)> step)
+    {
+        var initLeaves = Tree.Flatten(init);
+        var dtype = xs.DType;
+        foreach (var c in initLeaves)
+            if (c.DType != dtype) return null;
+        var carries = initLeaves.Select(c => new Tensor(c.Value)).ToArray();
+        var x = new Tensor(Ops.Index(xs, 0).Value);
+        long firstBodyId = x.Id + 1;
+        var (next, y) = step(Tree.Rebuild(init, carries), x);
+        var outs = Tree.Flatten(next);
+        if (outs.Count != carries.Length) return null;
+        for (int i = 0; i < outs.Count; i++)
+            if (!outs[i].Shape.Equals(carries[i].Shape) || outs[i].DType != dtype) return null;
+        if (y.DType != dtype) return null;
+
+        var builder = new Builder(x, carries, firstBodyId, dtype);
+        var carryOut = new ScanRef[outs.Count];
+        for (int i = 0; i < outs.Count; i++)
+            if (builder.Resolve(outs[i]) is { } r) carryOut[i] = r;
+            else return null;
+        if (builder.Resolve(y) is not { } yRef) return null;
+        var program = new ScanProgram
+        {
+            Nodes = [.. builder.Nodes],
+            CarryOut = carryOut,
+            Y = yRef,
+            Externals = [.. builder.Externals],
+            YShape = y.Shape,
+        };
+        program.Plan();
+        return program;
+    }
+
+    // Decides which node values are kept for every step: outputs, inputs the backward pass reads, and the outputs of
+    // activations whose derivative is written with them.
+    private void Plan()
+    {
+        void Keep(ScanRef r)
+        {
+            if (r.Source == ScanSource.Node) Nodes[r.Index].Stored = true;
+        }
+        foreach (var r in CarryOut) Keep(r);
+        Keep(Y);
+        foreach (var n in Nodes)
+        {
+            switch (n.Instr)
+            {
+                case ScanInstr.Affine or ScanInstr.MatMul:
+                    Keep(n.Inputs[0]); // gW = Σ_t g_tᵀ a_t, one product after the loop
+                    n.Hoisted = n.Inputs[0].Source == ScanSource.X;
+                    break;
+                case ScanInstr.Mul:
+                    Keep(n.Inputs[0]);
+                    Keep(n.Inputs[1]);
+                    break;
+                case ScanInstr.Sigmoid or ScanInstr.Tanh or ScanInstr.Exp or ScanInstr.Relu:
+                    n.Stored = true;
+                    break;
+            }
+        }
+    }
+
+    private sealed class Builder(Tensor x, Tensor[] carries, long firstBodyId, DType dtype)
+    {
+        public readonly List<ScanNode> Nodes = [];
+        public readonly List<Tensor> Externals = [];
+        private readonly Dictionary<Tensor, ScanRef> _seen = new(ReferenceEqualityComparer.Instance);
+
+        // The value t as a ScanRef, adding the body nodes it needs (inputs first); null if the body cannot be compiled.
+        // Iterative: a long chain inside one step must not overflow the stack.
+        public ScanRef? Resolve(Tensor root)
+        {
+            var stack = new Stack<(Tensor Node, bool Expanded)>();
+            stack.Push((root, false));
+            while (stack.Count > 0)
+            {
+                var (t, expanded) = stack.Pop();
+                if (_seen.ContainsKey(t)) continue;
+                if (!expanded && Classify(t) is { } leaf)
+                {
+                    _seen[t] = leaf;
+                    continue;
+                }
+                if (!expanded)
+                {
+                    stack.Push((t, true));
+                    for (int i = t.InputCount - 1; i >= 0; i--)
+                        if (!_seen.ContainsKey(t.Input(i))) stack.Push((t.Input(i), false));
+                    continue;
+                }
+                if (Compile(t) is not { } node) return null;
+                _seen[t] = new ScanRef(ScanSource.Node, Nodes.Count);
+                Nodes.Add(node);
+            }
+            return _seen[root];
+        }
+
+        // x, a carry, or an external (anything the step did not compute from them); null for a body node.
+        private ScanRef? Classify(Tensor t)
+        {
+            if (ReferenceEquals(t, x)) return new ScanRef(ScanSource.X, 0);
+            int c = Array.IndexOf(carries, t);
+            if (c >= 0) return new ScanRef(ScanSource.Carry, c);
+            if (t.Op is not null && t.Id >= firstBodyId) return null;
+            Externals.Add(t);
+            return new ScanRef(ScanSource.External, Externals.Count - 1);
+        }
+
+        private ScanNode? Compile(Tensor t)
+        {
+            if (t.DType != dtype) return null;
+            for (int i = 0; i < t.InputCount; i++)
+                if (t.Input(i).DType != dtype) return null;
+            var inputs = new ScanRef[t.InputCount];
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = _seen[t.Input(i)];
+            ScanInstr? instr = t.Op switch
+            {
+                AffineOp => inputs[1].Source == ScanSource.External && (inputs.Length == 2 || inputs[2].Source == ScanSource.External)
+                    ? ScanInstr.Affine : null,
+                MatMulOp => inputs[1].Source == ScanSource.External && t.Input(0).Rank >= 2 && t.Input(1).Rank == 2 ? ScanInstr.MatMul : null,
+                AddOp => Broadcastable(t) ? ScanInstr.Add : null,
+                SubOp => Broadcastable(t) ? ScanInstr.Sub : null,
+                MulOp => Broadcastable(t) ? ScanInstr.Mul : null,
+                NegOp => ScanInstr.Neg,
+                SigmoidOp => ScanInstr.Sigmoid,
+                TanhOp => ScanInstr.Tanh,
+                ReluOp => ScanInstr.Relu,
+                ExpOp => ScanInstr.Exp,
+                SliceOp s when s.Step == 1 && t.Rank >= 1 && s.Axis == t.Rank - 1 => ScanInstr.Slice,
+                _ => null,
+            };
+            if (instr is not { } op) return null;
+            return new ScanNode(op, inputs, t.Shape, t.Op is SliceOp slice ? slice.Start : 0);
+        }
+
+        // Each operand has the result's shape, one element, or the result's last axis only ([n] or [1, .., n]).
+        private static bool Broadcastable(Tensor t)
+        {
+            int full = 0;
+            for (int i = 0; i < 2; i++)
+            {
+                var s = t.Input(i).Shape;
+                if (s.Equals(t.Shape)) full++;
+                else if (!(s.Size == 1 || (t.Rank >= 1 && s.Rank >= 1 && s.Rank <= t.Rank && s[-1] == t.Shape[-1] && s.Size == s[-1]))) return false;
+            }
+            return full >= 1;
+        }
+    }
+}

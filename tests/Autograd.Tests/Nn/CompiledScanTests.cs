@@ -1,0 +1,128 @@
+using Autograd;
+using static Autograd.Ops;
+
+namespace Autograd.Tests.Nn;
+
+/// <summary>The traced scan (one <c>scan</c> node running the step's program) against the unrolled loop it replaces
+/// (<see cref="ScanOptions.Unroll"/>): same values and gradients, for steps that use every operation it compiles.</summary>
+public class CompiledScanTests
+{
+    private const int T = 5, B = 3, D = 4, H = 6;
+
+    private static Tensor R(int seed, params int[] shape) => Tensor.RandomNormal(Shape.Of(shape), seed, std: 0.5, dtype: DType.Float64);
+
+    /// <summary>Weights every cell below may read: W [4H, D], U [4H, H], b, c [4H], M [D, 2H], N [H, 2H], v [H].</summary>
+    private sealed record Weights(Tensor W, Tensor U, Tensor Bi, Tensor Bh, Tensor M, Tensor N, Tensor V);
+
+    private static readonly Weights P = new(R(1, 4 * H, D), R(2, 4 * H, H), R(3, 4 * H), R(4, 4 * H), R(5, D, 2 * H), R(6, H, 2 * H), R(7, H));
+    private static readonly Tensor Xs = R(8, T, B, D), H0 = R(9, B, H), C0 = R(10, B, H);
+
+    private delegate ((Tensor H, Tensor C) Carry, Tensor Y) Cell(Weights p, (Tensor H, Tensor C) s, Tensor x);
+
+    /// <summary>Cells written from public ops, as users write them.</summary>
+    private static readonly Dictionary<string, Cell> Cells = new()
+    {
+        // PyTorch's LSTM equations: affine maps of x and h, four chunks of the last axis, σ/tanh, products.
+        ["lstm"] = (p, s, x) =>
+        {
+            var g = Chunk(Affine(x, p.W, p.Bi) + Affine(s.H, p.U, p.Bh), 4, axis: -1);
+            var c1 = Sigmoid(g[1]) * s.C + Sigmoid(g[0]) * Tanh(g[2]);
+            var h1 = Sigmoid(g[3]) * Tanh(c1);
+            return ((h1, c1), h1);
+        },
+        // A GRU-like update with matmuls, a scalar 1 − z, a row vector v broadcast over the batch, and y = the carry.
+        ["gru-like"] = (p, s, x) =>
+        {
+            var zr = Split(MatMul(x, p.M) + MatMul(s.H, p.N), [H, H], axis: -1);
+            var z = Sigmoid(zr[0]);
+            var n = Tanh(zr[1] * p.V - s.C);
+            var h1 = (1.0 - z) * n + z * s.H;
+            return ((h1, s.C), s.H);
+        },
+        // ReLU, exp, neg; carries swapped; y is x itself; the output is a product with an external constant.
+        ["swap"] = (p, s, x) =>
+        {
+            var a = Relu(Affine(x, p.W) - 1.0);
+            var e = Exp(Neg(Slice(a, -1, 0, H)) * 0.5);
+            return ((s.C, Tanh(s.H + e * p.V)), x);
+        },
+    };
+
+    public static TheoryData<string, bool> CellsAndDirections =>
+        new() { { "lstm", false }, { "lstm", true }, { "gru-like", false }, { "gru-like", true }, { "swap", false }, { "swap", true } };
+
+    private static Tensor Loss(Cell cell, Weights p, Tensor xs, Tensor h0, Tensor c0, ScanOptions options, out Tensor ys)
+    {
+        var r = xs.Scan((H: h0, C: c0), (s, x) => cell(p, s, x), options);
+        ys = r.Ys;
+        return Sum(r.Ys * r.Ys) + 3.0 * Sum(r.Final.H) + Sum(Sigmoid(r.Final.C));
+    }
+
+    [Theory]
+    [MemberData(nameof(CellsAndDirections))]
+    public void A_traced_step_is_one_scan_node_with_the_unrolled_loops_values_and_gradients(string name, bool reverse)
+    {
+        var cell = Cells[name];
+        var compiled = Loss(cell, P, Xs, H0, C0, new ScanOptions(Reverse: reverse), out var ys);
+        var unrolled = Loss(cell, P, Xs, H0, C0, new ScanOptions(Reverse: reverse, Unroll: true), out var ysUnrolled);
+        Assert.Single(Graph.Nodes(compiled), n => n.Op?.Name == "scan");
+        Assert.DoesNotContain(Graph.Nodes(unrolled), n => n.Op?.Name == "scan");
+        ScanTests.Close(ysUnrolled, ys);
+        ScanTests.Close(unrolled, compiled);
+
+        var inputs = (P, Xs, H0, C0);
+        var g1 = Ad.Grad(((Weights P, Tensor X, Tensor H, Tensor C) q) => Loss(cell, q.P, q.X, q.H, q.C, new ScanOptions(Reverse: reverse), out _), inputs);
+        var g2 = Ad.Grad(((Weights P, Tensor X, Tensor H, Tensor C) q) => Loss(cell, q.P, q.X, q.H, q.C, new ScanOptions(Reverse: reverse, Unroll: true), out _), inputs);
+        var (a, e) = (Tree.Flatten(g1), Tree.Flatten(g2));
+        Assert.Equal(e.Count, a.Count);
+        for (int i = 0; i < a.Count; i++) ScanTests.Close(e[i], a[i]);
+        // The cells read most weights: the comparison is not between two zero gradients.
+        Assert.True(Tree.Flatten(g2).Count(g => g.ToDoubleArray().Any(v => v != 0)) >= 5);
+    }
+
+    [Fact]
+    public void The_scan_nodes_rule_is_pure_swept_twice_and_from_two_threads_it_returns_the_same_gradients()
+    {
+        var (y, pullback) = Ad.Vjp(((Weights P, Tensor X) q) => Loss(Cells["lstm"], q.P, q.X, H0, C0, new ScanOptions(), out _), (P, Xs));
+        var seed = Tensor.OnesLike(y);
+        var first = Tree.Flatten(pullback(seed));
+        var concurrent = new List<Tensor>[4];
+        Parallel.For(0, concurrent.Length, i => concurrent[i] = Tree.Flatten(pullback(seed)));
+        foreach (var again in concurrent.Append(Tree.Flatten(pullback(seed))))
+            for (int i = 0; i < first.Count; i++) Assert.Equal(first[i].ToDoubleArray(), again[i].ToDoubleArray());
+    }
+
+    [Fact]
+    public void Float32_steps_compile_too_and_match_the_unrolled_loop_to_float_precision()
+    {
+        var p32 = Tree.Rebuild(P, Tree.Flatten(P).Select(t => Cast(t, DType.Float32)).ToList());
+        Tensor F(Weights p, Tensor x, bool unroll) => Loss(Cells["lstm"], p, x, Cast(H0, DType.Float32), Cast(C0, DType.Float32), new ScanOptions(Unroll: unroll), out _);
+        var x32 = Cast(Xs, DType.Float32);
+        Assert.Single(Graph.Nodes(F(p32, x32, false)), n => n.Op?.Name == "scan");
+        Assert.Equal(F(p32, x32, true).Item(), F(p32, x32, false).Item(), 4);
+        var g1 = Tree.Flatten(Ad.Grad((Weights p) => F(p, x32, false), p32));
+        var g2 = Tree.Flatten(Ad.Grad((Weights p) => F(p, x32, true), p32));
+        for (int i = 0; i < g1.Count; i++) ScanTests.Close(g2[i], g1[i], digits: 4);
+    }
+
+    [Fact]
+    public void A_step_with_an_operation_the_scan_does_not_compile_is_unrolled_with_the_same_result()
+    {
+        // Softmax is not among the compiled operations: the scan records the loop step by step instead.
+        ((Tensor H, Tensor C), Tensor) Step((Tensor H, Tensor C) s, Tensor x) => ((Softmax(MatMul(x, P.M) + s.H, -1), s.C), s.H);
+        var h0 = R(11, B, 2 * H);
+        var r = Xs.Scan((h0, C0), Step);
+        var u = Xs.Scan((h0, C0), Step, new ScanOptions(Unroll: true));
+        Assert.DoesNotContain(Graph.Nodes(r.Ys), n => n.Op?.Name == "scan");
+        Assert.Contains(Graph.Nodes(r.Ys), n => n.Op?.Name == "softmax");
+        ScanTests.Close(u.Ys, r.Ys);
+    }
+
+    [Fact]
+    public void A_step_that_changes_its_carrys_shape_is_unrolled_and_fails_there_as_before()
+    {
+        // The trace sees the carry change shape and hands the step to the unrolled loop, which names the problem.
+        var grow = Assert.Throws<ShapeMismatchException>(() => Xs.Scan(H0, (h, x) => (Concat([h, h], -1), h)));
+        Assert.Contains("Scan: step 1 returned an output of shape [3, 12]", grow.Message);
+    }
+}
