@@ -63,6 +63,11 @@ internal sealed class CompiledScanOp : Primitive
     /// <summary>One forward or backward pass over the program, in dtype <typeparamref name="T"/>.</summary>
     private sealed class Run<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // PERF: a step whose values all have the batch on axis 0 runs as two halves of the batch, one per core, GEMMs
+        // and elementwise ops together (as the fused layers do, RowHalves), from this batch and this much GEMM work on.
+        private const int MinSplitBatch = 16;
+        private const long MinSplitWork = 1L << 20;
+
         private readonly CompiledScanOp _op;
         private readonly ScanNode[] _nodes;
         private readonly T[] _xs;
@@ -70,6 +75,8 @@ internal sealed class CompiledScanOp : Primitive
         private readonly Shape[] _extShapes;
         private readonly T[]?[] _scratch; // a node's value within one step, when it is not kept for every step
         private readonly int _steps;
+        private readonly int _batch;      // B when every x, carry and node value is [B, ...]; otherwise 1 (no rows to split)
+        private readonly bool _split;     // run each step as two halves of the batch
 
         public Run(CompiledScanOp op, Tensor[] inputs)
         {
@@ -84,6 +91,13 @@ internal sealed class CompiledScanOp : Primitive
             _extShapes = new Shape[_ext.Length];
             for (int j = 0; j < _ext.Length; j++) (_ext[j], _extShapes[j]) = (inputs[1 + carries + j].Value.Array<T>(), inputs[1 + carries + j].Shape);
             _scratch = new T[_nodes.Length][];
+            int b = op._xShape.Rank > 0 ? op._xShape[0] : 0;
+            bool batched = b > 0 && op._carryShapes.All(c => c.Rank > 0 && c[0] == b) && _nodes.All(n => n.Shape.Rank > 0 && n.Shape[0] == b)
+                && !_nodes.Any(n => n.Instr is ScanInstr.Affine or ScanInstr.MatMul && n.Inputs[0].Source == ScanSource.External)
+                && op._program.Y.Source != ScanSource.External && op._program.CarryOut.All(c => c.Source != ScanSource.External);
+            _batch = batched ? b : 1;
+            long work = _nodes.Where(n => n.Instr is ScanInstr.Affine or ScanInstr.MatMul && !n.Hoisted).Sum(n => (long)n.Size * Weight(n).Ins);
+            _split = batched && b >= MinSplitBatch && work >= MinSplitWork && Environment.ProcessorCount >= 2;
         }
 
         private int First => _op._reverse ? _steps - 1 : 0;
@@ -99,6 +113,9 @@ internal sealed class CompiledScanOp : Primitive
             _ => _nodes[r.Index].Shape,
         };
 
+        // Elements per batch row of r, or 0 for a value that is not split by rows (an external).
+        private int RowSize(ScanRef r) => r.Source == ScanSource.External || _batch == 1 ? 0 : ShapeOf(r).Size / _batch;
+
         // Where the value r of step t lives: an array and the offset of its first element.
         private (T[] Array, int Offset) Locate(ScanRef r, int t)
         {
@@ -112,10 +129,30 @@ internal sealed class CompiledScanOp : Primitive
             };
         }
 
-        private ReadOnlySpan<T> Value(ScanRef r, int t)
+        // The batch rows [lo, hi) of value r at step t (all of it when r is not split by rows).
+        private (T[] Array, int Offset, int Length) Rows(ScanRef r, int t, int lo, int hi)
         {
             var (a, o) = Locate(r, t);
-            return a.AsSpan(o, ShapeOf(r).Size);
+            int row = RowSize(r);
+            return row == 0 ? (a, o, ShapeOf(r).Size) : (a, o + lo * row, (hi - lo) * row);
+        }
+
+        private ReadOnlySpan<T> Value(ScanRef r, int t, int lo, int hi)
+        {
+            var (a, o, n) = Rows(r, t, lo, hi);
+            return a.AsSpan(o, n);
+        }
+
+        // Runs body(lo, hi) over the batch rows: as two halves on two cores, or at once.
+        private void ForRows(Action<int, int> body)
+        {
+            if (!_split)
+            {
+                body(0, _batch);
+                return;
+            }
+            int half = (_batch / 2 + 7) & ~7; // a multiple of the 8-row micro-tile
+            Parallel.Invoke(() => body(0, half), () => body(half, _batch));
         }
 
         public NDArray Forward()
@@ -128,21 +165,24 @@ internal sealed class CompiledScanOp : Primitive
                 else if (n.Hoisted) _op._stored[k] = hoisted[k] = ArrayPool<T>.Shared.Rent(_steps * n.Size);
                 else _scratch[k] = GC.AllocateUninitializedArray<T>(n.Size);
                 // PERF: an affine map of x_t alone, for every step at once: one product over T·B rows.
-                if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], ((T[])_op._stored[k]!, 0));
+                if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], ((T[])_op._stored[k]!, 0), parallel: true);
             }
             try
             {
                 for (int s = 0; s < _steps; s++)
                 {
                     int t = At(s);
-                    for (int k = 0; k < _nodes.Length; k++)
-                        if (!_nodes[k].Hoisted) Evaluate(_nodes[k], t, Locate(new ScanRef(ScanSource.Node, k), t));
+                    ForRows((lo, hi) =>
+                    {
+                        for (int k = 0; k < _nodes.Length; k++)
+                            if (!_nodes[k].Hoisted) Evaluate(k, t, lo, hi);
+                    });
                 }
                 int ySize = _op._program.YShape.Size, at = _steps * ySize;
                 var packed = GC.AllocateUninitializedArray<T>(at + _op._carryShapes.Sum(c => c.Size));
-                for (int t = 0; t < _steps; t++) Value(_op._program.Y, t).CopyTo(packed.AsSpan(t * ySize));
+                for (int t = 0; t < _steps; t++) Value(_op._program.Y, t, 0, _batch).CopyTo(packed.AsSpan(t * ySize));
                 for (int i = 0; i < _op._carryShapes.Length; at += _op._carryShapes[i].Size, i++)
-                    Value(_op._program.CarryOut[i], Last).CopyTo(packed.AsSpan(at));
+                    Value(_op._program.CarryOut[i], Last, 0, _batch).CopyTo(packed.AsSpan(at));
                 return new NDArray(Shape.Of(packed.Length), packed);
             }
             finally
@@ -157,27 +197,33 @@ internal sealed class CompiledScanOp : Primitive
             }
         }
 
-        private void Evaluate(ScanNode n, int t, (T[] Array, int Offset) into)
+        // Node k's value at step t, batch rows [lo, hi).
+        private void Evaluate(int k, int t, int lo, int hi)
         {
-            var y = into.Array.AsSpan(into.Offset, n.Size);
+            var n = _nodes[k];
+            var (ya, yo, yn) = Rows(new ScanRef(ScanSource.Node, k), t, lo, hi);
+            var y = ya.AsSpan(yo, yn);
             switch (n.Instr)
             {
                 case ScanInstr.Affine or ScanInstr.MatMul:
-                    Affine(n, Locate(n.Inputs[0], t), n.Size / n.Shape[-1], into);
+                {
+                    var (a, o, _) = Rows(n.Inputs[0], t, lo, hi);
+                    Affine(n, (a, o), yn / n.Shape[-1], (ya, yo), parallel: !_split);
                     break;
+                }
                 case ScanInstr.Add or ScanInstr.Sub or ScanInstr.Mul:
-                    Binary(n.Instr, Value(n.Inputs[0], t), Value(n.Inputs[1], t), y, n.Shape[-1]);
+                    Binary(n.Instr, Value(n.Inputs[0], t, lo, hi), Value(n.Inputs[1], t, lo, hi), y, n.Shape[-1]);
                     break;
-                case ScanInstr.Neg: TensorPrimitives.Negate(Value(n.Inputs[0], t), y); break;
-                case ScanInstr.Sigmoid: SigmoidOp.Fwd.Apply(Value(n.Inputs[0], t), y, 0); break;
-                case ScanInstr.Tanh: TanhOp.Fwd.Apply(Value(n.Inputs[0], t), y, 0); break;
-                case ScanInstr.Relu: ReluOp.Fwd.Apply(Value(n.Inputs[0], t), y, 0); break;
-                case ScanInstr.Exp: TensorPrimitives.Exp(Value(n.Inputs[0], t), y); break;
+                case ScanInstr.Neg: TensorPrimitives.Negate(Value(n.Inputs[0], t, lo, hi), y); break;
+                case ScanInstr.Sigmoid: SigmoidOp.Fwd.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
+                case ScanInstr.Tanh: TanhOp.Fwd.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
+                case ScanInstr.Relu: ReluOp.Fwd.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
+                case ScanInstr.Exp: TensorPrimitives.Exp(Value(n.Inputs[0], t, lo, hi), y); break;
                 case ScanInstr.Slice:
                 {
-                    var x = Value(n.Inputs[0], t);
+                    var x = Value(n.Inputs[0], t, lo, hi);
                     int cols = n.Shape[-1], from = ShapeOf(n.Inputs[0])[-1];
-                    for (int r = 0, rows = n.Size / Math.Max(1, cols); r < rows; r++)
+                    for (int r = 0, rows = y.Length / Math.Max(1, cols); r < rows; r++)
                         x.Slice(r * from + n.SliceStart, cols).CopyTo(y.Slice(r * cols));
                     break;
                 }
@@ -193,7 +239,7 @@ internal sealed class CompiledScanOp : Primitive
         }
 
         // y = a Wᵀ + b (or a W) over `rows` rows of a, as AffineOp.Forward and MatMulOp do.
-        private void Affine(ScanNode n, (T[] Array, int Offset) a, int rows, (T[] Array, int Offset) y)
+        private void Affine(ScanNode n, (T[] Array, int Offset) a, int rows, (T[] Array, int Offset) y, bool parallel)
         {
             var (outs, ins, outsFirst) = Weight(n);
             bool bias = n.Inputs.Length == 3;
@@ -203,7 +249,7 @@ internal sealed class CompiledScanOp : Primitive
                 for (int r = 0; r < rows; r++) b.CopyTo(y.Array.AsSpan(y.Offset + r * outs, outs));
             }
             Tensors.Gemm.Multiply(false, outsFirst, rows, outs, ins, a.Array, a.Offset, _ext[n.Inputs[1].Index], 0, y.Array, y.Offset,
-                accumulate: bias, cacheB: true);
+                accumulate: bias, cacheB: true, parallel: parallel);
         }
 
         // y = a op b, each operand of y's size, one element, or one row of `cols` (broadcast over rows).
@@ -235,10 +281,18 @@ internal sealed class CompiledScanOp : Primitive
 
         // ---- the derivative ----
 
-        private T[][] _cot = null!;       // a node's cotangent within one step
-        private bool[] _has = null!;      // whether _cot[k] holds anything this step
+        /// <summary>What one half of the batch (or the whole) writes on its own during the reverse loop.</summary>
+        private sealed class Part(int nodes, int carries, int scratch, T[][] gExt)
+        {
+            public readonly bool[] Has = new bool[nodes];            // whether a node's cotangent holds anything this step
+            public readonly bool[] CarryHas = new bool[carries];     // whether a carry's cotangent into this step does
+            public readonly T[] Tmp = new T[scratch];
+            public readonly T[][] GExt = gExt;                        // cotangents of the externals used inside the step
+        }
+
+        private T[][] _cot = null!;                        // a node's cotangent within one step (rows split between parts)
         private T[][] _carryIn = null!, _carryOut = null!; // cotangents of the carry into the later step / into this one
-        private bool[] _carryInHas = null!, _carryOutHas = null!;
+        private bool[] _carryInHas = null!;
         private T[] _gxs = null!;
         private T[][] _gExt = null!;
 
@@ -246,14 +300,17 @@ internal sealed class CompiledScanOp : Primitive
         {
             var p = _op._program;
             int carries = _op._carryShapes.Length, ySize = p.YShape.Size;
-            _cot = _nodes.Select(n => new T[n.Size]).ToArray();
-            _has = new bool[_nodes.Length];
+            _cot = _nodes.Select(n => GC.AllocateUninitializedArray<T>(n.Size)).ToArray();
             _carryIn = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryOut = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryInHas = new bool[carries];
-            _carryOutHas = new bool[carries];
             _gxs = new T[_steps * _op._xShape.Size];
             _gExt = _extShapes.Select(s => new T[s.Size]).ToArray();
+            int scratch = _nodes.Length == 0 ? 0 : _nodes.Max(n => n.Size);
+            // The second half sums its externals' cotangents apart, added in at the end: the result does not depend on timing.
+            Part[] parts = _split
+                ? [new Part(_nodes.Length, carries, scratch, _gExt), new Part(_nodes.Length, carries, scratch, _extShapes.Select(s => new T[s.Size]).ToArray())]
+                : [new Part(_nodes.Length, carries, scratch, _gExt)];
             // The final carry's cotangent enters the last step processed.
             for (int i = 0, at = _steps * ySize; i < carries; at += _carryIn[i].Length, i++)
             {
@@ -264,22 +321,28 @@ internal sealed class CompiledScanOp : Primitive
             var perStep = new T[]?[_nodes.Length];
             for (int k = 0; k < _nodes.Length; k++)
                 if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul) perStep[k] = ArrayPool<T>.Shared.Rent(_steps * _nodes[k].Size);
-            var tmp = new T[_nodes.Length == 0 ? 0 : _nodes.Max(n => n.Size)];
             try
             {
                 for (int s = _steps - 1; s >= 0; s--)
                 {
                     int t = At(s);
-                    Array.Clear(_has);
-                    Array.Clear(_carryOutHas);
-                    for (int i = 0; i < carries; i++)
-                        if (_carryInHas[i]) Contribute(p.CarryOut[i], t, _carryIn[i]);
-                    Contribute(p.Y, t, gy.AsSpan(t * ySize, ySize));
-                    for (int k = _nodes.Length - 1; k >= 0; k--)
-                        if (_has[k]) Propagate(k, t, tmp, perStep[k]);
+                    ForRows((lo, hi) =>
+                    {
+                        var part = parts[lo == 0 ? 0 : 1];
+                        Array.Clear(part.Has);
+                        Array.Clear(part.CarryHas);
+                        for (int i = 0; i < carries; i++)
+                            if (_carryInHas[i]) Contribute(p.CarryOut[i], t, lo, hi, part, Slice(_carryIn[i], RowSize(new ScanRef(ScanSource.Carry, i)), lo, hi));
+                        int yRow = RowSize(p.Y);
+                        Contribute(p.Y, t, lo, hi, part, gy.AsSpan(t * ySize + lo * yRow, yRow == 0 ? ySize : (hi - lo) * yRow));
+                        for (int k = _nodes.Length - 1; k >= 0; k--)
+                            if (part.Has[k]) Propagate(k, t, lo, hi, part, perStep[k]);
+                    });
                     (_carryIn, _carryOut) = (_carryOut, _carryIn);
-                    (_carryInHas, _carryOutHas) = (_carryOutHas, _carryInHas);
+                    Array.Copy(parts[0].CarryHas, _carryInHas, carries);
                 }
+                if (_split)
+                    for (int j = 0; j < _gExt.Length; j++) TensorPrimitives.Add(_gExt[j], parts[1].GExt[j], _gExt[j]);
                 for (int k = 0; k < _nodes.Length; k++)
                     if (perStep[k] is { } g) AffineAfterLoop(_nodes[k], g);
             }
@@ -296,61 +359,78 @@ internal sealed class CompiledScanOp : Primitive
             return result;
         }
 
-        // Node k's rule at step t: its cotangent _cot[k] into its inputs' cotangents.
-        private void Propagate(int k, int t, T[] tmpArray, T[]? perStep)
+        private static ReadOnlySpan<T> Slice(T[] whole, int row, int lo, int hi) => row == 0 ? whole : whole.AsSpan(lo * row, (hi - lo) * row);
+
+        // Node k's rule at step t over batch rows [lo, hi): its cotangent into its inputs' cotangents.
+        private void Propagate(int k, int t, int lo, int hi, Part part, T[]? perStep)
         {
             var n = _nodes[k];
-            ReadOnlySpan<T> g = _cot[k];
-            var tmp = tmpArray.AsSpan(0, n.Size);
+            int row = RowSize(new ScanRef(ScanSource.Node, k));
+            int off = row == 0 ? 0 : lo * row, len = row == 0 ? n.Size : (hi - lo) * row;
+            ReadOnlySpan<T> g = _cot[k].AsSpan(off, len);
+            var tmp = part.Tmp.AsSpan(0, len);
             int cols = n.Shape[-1];
             switch (n.Instr)
             {
                 case ScanInstr.Affine or ScanInstr.MatMul:
-                    g.CopyTo(perStep.AsSpan(t * n.Size));
+                    g.CopyTo(perStep.AsSpan(t * n.Size + off));
                     if (!n.Hoisted)
                     {
                         // g_a = g W (g Wᵀ for a matmul), straight into a's cotangent.
                         var (outs, ins, outsFirst) = Weight(n);
-                        var (into, offset, add) = Target(n.Inputs[0], t);
+                        var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part);
                         if (into is not null)
-                            Tensors.Gemm.Multiply(false, !outsFirst, n.Size / outs, ins, outs, _cot[k], 0, _ext[n.Inputs[1].Index], 0, into, offset,
-                                accumulate: add, cacheB: true);
+                            Tensors.Gemm.Multiply(false, !outsFirst, len / outs, ins, outs, _cot[k], off, _ext[n.Inputs[1].Index], 0, into, offset,
+                                accumulate: add, cacheB: true, parallel: !_split);
                     }
                     break;
                 case ScanInstr.Add:
-                    Contribute(n.Inputs[0], t, g);
-                    Contribute(n.Inputs[1], t, g);
+                    Contribute(n.Inputs[0], t, lo, hi, part, g);
+                    Contribute(n.Inputs[1], t, lo, hi, part, g);
                     break;
                 case ScanInstr.Sub:
-                    Contribute(n.Inputs[0], t, g);
+                    Contribute(n.Inputs[0], t, lo, hi, part, g);
                     TensorPrimitives.Negate(g, tmp);
-                    Contribute(n.Inputs[1], t, tmp);
+                    Contribute(n.Inputs[1], t, lo, hi, part, tmp);
                     break;
                 case ScanInstr.Mul:
-                    Binary(ScanInstr.Mul, g, Value(n.Inputs[1], t), tmp, cols);
-                    Contribute(n.Inputs[0], t, tmp);
-                    Binary(ScanInstr.Mul, g, Value(n.Inputs[0], t), tmp, cols);
-                    Contribute(n.Inputs[1], t, tmp);
+                    Binary(ScanInstr.Mul, g, Value(n.Inputs[1], t, lo, hi), tmp, cols);
+                    Contribute(n.Inputs[0], t, lo, hi, part, tmp);
+                    Binary(ScanInstr.Mul, g, Value(n.Inputs[0], t, lo, hi), tmp, cols);
+                    Contribute(n.Inputs[1], t, lo, hi, part, tmp);
                     break;
                 case ScanInstr.Neg:
                     TensorPrimitives.Negate(g, tmp);
-                    Contribute(n.Inputs[0], t, tmp);
+                    Contribute(n.Inputs[0], t, lo, hi, part, tmp);
                     break;
                 case ScanInstr.Sigmoid or ScanInstr.Tanh or ScanInstr.Exp or ScanInstr.Relu:
-                    Activation(n.Instr, Value(new ScanRef(ScanSource.Node, k), t), g, tmp);
-                    Contribute(n.Inputs[0], t, tmp);
+                {
+                    // PERF: the first cotangent of a same-shaped input is written in place, not through the scratch buffer.
+                    var y = Value(new ScanRef(ScanSource.Node, k), t, lo, hi);
+                    var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part, probe: true);
+                    if (into is not null && !add && RowSize(n.Inputs[0]) == row && ShapeOf(n.Inputs[0]).Size == n.Size)
+                    {
+                        Activation(n.Instr, y, g, into.AsSpan(offset, len));
+                        Target(n.Inputs[0], t, lo, hi, part); // marks it written
+                    }
+                    else
+                    {
+                        Activation(n.Instr, y, g, tmp);
+                        Contribute(n.Inputs[0], t, lo, hi, part, tmp);
+                    }
                     break;
+                }
                 case ScanInstr.Slice:
                 {
-                    var (into, offset, add) = Target(n.Inputs[0], t);
+                    var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part);
                     if (into is null) break;
-                    int from = ShapeOf(n.Inputs[0])[-1], rows = n.Size / Math.Max(1, cols);
+                    int from = ShapeOf(n.Inputs[0])[-1], rows = len / Math.Max(1, cols);
                     var whole = into.AsSpan(offset, rows * from);
                     if (!add) whole.Clear();
                     for (int r = 0; r < rows; r++)
                     {
-                        var part = whole.Slice(r * from + n.SliceStart, cols);
-                        TensorPrimitives.Add(part, g.Slice(r * cols, cols), part);
+                        var piece = whole.Slice(r * from + n.SliceStart, cols);
+                        TensorPrimitives.Add(piece, g.Slice(r * cols, cols), piece);
                     }
                     break;
                 }
@@ -387,35 +467,36 @@ internal sealed class CompiledScanOp : Primitive
                 };
         }
 
-        // The cotangent buffer of value r at step t, and whether to add into it (false: it is empty and may be overwritten);
-        // null for an external that is a constant of the step's own making (it gets no cotangent).
-        private (T[]? Array, int Offset, bool Add) Target(ScanRef r, int t)
+        // The cotangent buffer of value r's batch rows [lo, hi) at step t, and whether to add into it (false: nothing
+        // is there yet, so it may be overwritten). Unless probing, the buffer counts as written from now on.
+        private (T[]? Array, int Offset, bool Add) Target(ScanRef r, int t, int lo, int hi, Part part, bool probe = false)
         {
+            int row = RowSize(r), at = row == 0 ? 0 : lo * row;
             switch (r.Source)
             {
                 case ScanSource.Node:
                 {
-                    bool add = _has[r.Index];
-                    _has[r.Index] = true;
-                    return (_cot[r.Index], 0, add);
+                    bool add = part.Has[r.Index];
+                    if (!probe) part.Has[r.Index] = true;
+                    return (_cot[r.Index], at, add);
                 }
                 case ScanSource.Carry:
                 {
-                    bool add = _carryOutHas[r.Index];
-                    _carryOutHas[r.Index] = true;
-                    return (_carryOut[r.Index], 0, add);
+                    bool add = part.CarryHas[r.Index];
+                    if (!probe) part.CarryHas[r.Index] = true;
+                    return (_carryOut[r.Index], at, add);
                 }
-                case ScanSource.X: return (_gxs, t * _op._xShape.Size, true);
-                default: return (_gExt[r.Index], 0, true);
+                case ScanSource.X: return (_gxs, t * _op._xShape.Size + at, true);
+                default: return (part.GExt[r.Index], 0, true);
             }
         }
 
-        // Adds g (shaped like the node that uses r) into r's cotangent at step t, summed over the axes r was broadcast along.
-        private void Contribute(ScanRef r, int t, ReadOnlySpan<T> g)
+        // Adds g (the using node's rows [lo, hi)) into r's cotangent at step t, summed over the axes r was broadcast along.
+        private void Contribute(ScanRef r, int t, int lo, int hi, Part part, ReadOnlySpan<T> g)
         {
-            var (into, offset, add) = Target(r, t);
+            var (into, offset, add) = Target(r, t, lo, hi, part);
             if (into is null) return;
-            int size = ShapeOf(r).Size;
+            int row = RowSize(r), size = row == 0 ? ShapeOf(r).Size : (hi - lo) * row;
             var dst = into.AsSpan(offset, size);
             if (size == g.Length)
             {
@@ -426,12 +507,12 @@ internal sealed class CompiledScanOp : Primitive
             else
             {
                 if (!add) dst.Clear();
-                for (int row = 0; row < g.Length / size; row++) TensorPrimitives.Add(dst, g.Slice(row * size, size), dst);
+                for (int i = 0; i < g.Length / size; i++) TensorPrimitives.Add(dst, g.Slice(i * size, size), dst);
             }
         }
 
-        // After the loop: g_W = Σ_t g_tᵀ a_t (a_tᵀ g_t for a matmul; one product per run of steps whose a_t lie one after another in one array),
-        // g_b = Σ g over every row of every step, and for a map of x_t itself g_xs = G W in one product.
+        // After the loop: g_W = Σ_t g_tᵀ a_t (a_tᵀ g_t for a matmul; one product per run of steps whose a_t lie one after
+        // another in one array), g_b = Σ g over every row of every step, and for a map of x_t itself g_xs = G W in one product.
         private void AffineAfterLoop(ScanNode n, T[] perStep)
         {
             int wi = n.Inputs[1].Index;

@@ -17,6 +17,13 @@ public class CompiledScanTests
     private static readonly Weights P = new(R(1, 4 * H, D), R(2, 4 * H, H), R(3, 4 * H), R(4, 4 * H), R(5, D, 2 * H), R(6, H, 2 * H), R(7, H));
     private static readonly Tensor Xs = R(8, T, B, D), H0 = R(9, B, H), C0 = R(10, B, H);
 
+    private static void Near(Tensor expected, Tensor actual, double tolerance = 1e-9)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        var (e, a) = (expected.ToDoubleArray(), actual.ToDoubleArray());
+        for (int i = 0; i < e.Length; i++) Assert.Equal(e[i], a[i], tolerance * (1 + Math.Abs(e[i])));
+    }
+
     private delegate ((Tensor H, Tensor C) Carry, Tensor Y) Cell(Weights p, (Tensor H, Tensor C) s, Tensor x);
 
     /// <summary>Cells written from public ops, as users write them.</summary>
@@ -78,6 +85,34 @@ public class CompiledScanTests
         for (int i = 0; i < a.Count; i++) ScanTests.Close(e[i], a[i]);
         // The cells read most weights: the comparison is not between two zero gradients.
         Assert.True(Tree.Flatten(g2).Count(g => g.ToDoubleArray().Any(v => v != 0)) >= 5);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_batch_large_enough_to_run_as_two_halves_matches_the_unrolled_loop(bool reverse)
+    {
+        // B = 32 and H = 128 put a step's products over the size from which the scan splits the batch between two cores.
+        // A row vector v and a scalar are used inside the step, so both halves add into the same externals' cotangents.
+        const int b = 32, d = 8, h = 128;
+        var w = (W: R(21, 4 * h, d), U: R(22, 4 * h, h), Bias: R(23, 4 * h), V: R(24, h));
+        var xs = R(25, 3, b, d);
+        Tensor F((Tensor W, Tensor U, Tensor Bias, Tensor V) p, Tensor x, Tensor h0, bool unroll)
+        {
+            var r = x.Scan((H: h0, C: h0), (s, xt) =>
+            {
+                var g = Chunk(Affine(xt, p.W, p.Bias) + Affine(s.H, p.U), 4, axis: -1);
+                var c1 = Sigmoid(g[1]) * s.C + Sigmoid(g[0]) * Tanh(g[2]) + p.V * s.C * 0.1;
+                return ((Sigmoid(g[3]) * Tanh(c1) - 0.5, c1), c1 * p.V);
+            }, new ScanOptions(Reverse: reverse, Unroll: unroll));
+            return Sum(r.Ys * r.Ys) + Sum(r.Final.H);
+        }
+        var inputs = (w, xs, R(26, b, h));
+        var g1 = Tree.Flatten(Ad.Grad((((Tensor W, Tensor U, Tensor Bias, Tensor V) P, Tensor X, Tensor H) q) => F(q.P, q.X, q.H, false), inputs));
+        var g2 = Tree.Flatten(Ad.Grad((((Tensor W, Tensor U, Tensor Bias, Tensor V) P, Tensor X, Tensor H) q) => F(q.P, q.X, q.H, true), inputs));
+        Assert.Single(Graph.Nodes(F(w, xs, inputs.Item3, false)), n => n.Op?.Name == "scan");
+        Near(F(w, xs, inputs.Item3, true), F(w, xs, inputs.Item3, false));
+        for (int i = 0; i < g1.Count; i++) Near(g2[i], g1[i]);
     }
 
     [Fact]
