@@ -183,6 +183,12 @@ public sealed class PrimitiveTable
             d => [Shape.Of(d[0], d[1], 3 * d[2]), Shape.Of(d[1], d[2]), Shape.Of(3 * d[2], d[2]), Shape.Of(3 * d[2])], [Any],
             (d, x) => GruSequence(x[0], x[1], x[2], d[4] == 1 ? x[3] : null, reverse: d[3] == 1) is var (ys, h)
                 ? Sum(ys * ys) + 3.0 * Sum(h) + Sum(0.0 * x[3]) : throw new InvalidOperationException()),
+        // d = [steps, batch, hidden, reverse]: a step the scan cannot compile (softmax), so it is unrolled from the traced
+        // first step, whose carry enters through scan_carry. xs [T, B, H], h0 [B, H].
+        new("scan_carry", "an unrolled scan, forward and reverse", [1, 1, 1, 0], [4, 2, 4, 1],
+            d => [Shape.Of(d[0], d[1], d[2]), Shape.Of(d[1], d[2])], [Any],
+            (d, x) => x[0].Scan(x[1], (h, xt) => (Softmax(h + xt, -1) * h, Tanh(h) * xt), new ScanOptions(Reverse: d[3] == 1)) is var r
+                ? Sum(r.Ys) + 2.0 * Sum(r.Final * r.Final) : throw new InvalidOperationException()),
         // d = [steps, batch, hidden, reverse, input]: a traced step over xs [T, B, D] from h0 [B, H] with every operation
         // the compiled scan runs: affine maps of x_t (hoisted) and of the carry, slices of the last axis, add, sub and mul
         // with a scalar and with a row vector v [H], neg, sigmoid, tanh, relu, exp (h stays in (−1, 1), so the sequence does not blow up). W_x [2H, D], b [2H], W_h [2H, H].

@@ -53,8 +53,10 @@ public static class ScanExtensions
         }
         ValidateMask(options?.Mask, steps, xs.Rank > 1 ? xs.Shape[1] : null, $"xs of shape {xs.Shape}");
         options ??= new ScanOptions();
-        if (options is { Mask: null, Unroll: false } && ScanProgram.Trace(xs, init, step) is { } program)
+        if (options is { Mask: null, Unroll: false })
         {
+            var (program, carry, y) = ScanProgram.Trace(xs, init, step, options.Reverse);
+            if (program is null) return Run(steps, t => Index(xs, t), init, step, options, (carry, y));
             var (final, ys) = CompiledScanOp.Record(program, xs, Tree.Flatten(init), options.Reverse);
             return new ScanResult<C>(Tree.Rebuild(init, final), ys);
         }
@@ -80,7 +82,9 @@ public static class ScanExtensions
             throw new ShapeMismatchException($"Scan: the mask must have shape [T, B] = {expected} for {what}, got shape {mask.Shape}.");
     }
 
-    private static ScanResult<C> Run<C>(int steps, Func<int, Tensor> element, C init, Func<C, Tensor, (C Carry, Tensor Y)> step, ScanOptions options)
+    // `first`: the first step's results when the trace already computed them (the step is not called again for it).
+    private static ScanResult<C> Run<C>(int steps, Func<int, Tensor> element, C init, Func<C, Tensor, (C Carry, Tensor Y)> step, ScanOptions options,
+        (C Carry, Tensor Y)? first = null)
     {
         // The mask is data: its values select, they are never differentiated.
         var mask = options.Mask is null ? null : StopGradient(options.Mask);
@@ -89,7 +93,7 @@ public static class ScanExtensions
         for (int i = 0; i < steps; i++)
         {
             int t = options.Reverse ? steps - 1 - i : i;
-            var (next, y) = step(carry, element(t));
+            var (next, y) = i == 0 && first is { } done ? done : step(carry, element(t));
             if (mask is not null)
             {
                 var m = Index(mask, t);

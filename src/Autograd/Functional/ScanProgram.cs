@@ -41,30 +41,31 @@ internal sealed class ScanProgram
     public required Tensor[] Externals { get; init; }
     public required Shape YShape { get; init; }
 
-    /// <summary>Traces <paramref name="step"/> and returns its program, or null when the step uses an operation, a
-    /// dtype or a broadcast the compiled scan does not run (the caller then unrolls it) or changes its carry's shapes.</summary>
-    public static ScanProgram? Trace<C>(Tensor xs, C init, Func<C, Tensor, (C Carry, Tensor Y)> step)
+    /// <summary>Traces <paramref name="step"/> on the first step to process (x_0, or x_{T−1} when
+    /// <paramref name="reverse"/>) and returns its program, or null when the step uses an operation, a dtype or a
+    /// broadcast the compiled scan does not run, or changes its carry's shapes. Either way it also returns that first
+    /// step's results, recorded on the graph from <paramref name="init"/> and xs: the unrolled loop starts from them.</summary>
+    public static (ScanProgram? Program, C Carry, Tensor Y) Trace<C>(Tensor xs, C init, Func<C, Tensor, (C Carry, Tensor Y)> step, bool reverse)
     {
         var initLeaves = Tree.Flatten(init);
-        var dtype = xs.DType;
-        foreach (var c in initLeaves)
-            if (c.DType != dtype) return null;
-        var carries = initLeaves.Select(c => new Tensor(c.Value)).ToArray();
-        var x = new Tensor(Ops.Index(xs, 0).Value);
+        var carries = initLeaves.Select(ScanCarryOp.Record).ToArray();
+        var x = Ops.Index(xs, reverse ? xs.Shape[0] - 1 : 0);
         long firstBodyId = x.Id + 1;
         var (next, y) = step(Tree.Rebuild(init, carries), x);
         var outs = Tree.Flatten(next);
-        if (outs.Count != carries.Length) return null;
+        // For the unrolled loop, a carry the step passes through unchanged is the initial tensor itself.
+        next = Tree.Rebuild(next, outs.Select(o => Array.IndexOf(carries, o) is var j and >= 0 ? initLeaves[j] : o).ToList());
+        var dtype = xs.DType;
+        if (outs.Count != carries.Length || y.DType != dtype || carries.Any(c => c.DType != dtype)) return (null, next, y);
         for (int i = 0; i < outs.Count; i++)
-            if (!outs[i].Shape.Equals(carries[i].Shape) || outs[i].DType != dtype) return null;
-        if (y.DType != dtype) return null;
+            if (!outs[i].Shape.Equals(carries[i].Shape) || outs[i].DType != dtype) return (null, next, y);
 
         var builder = new Builder(x, carries, firstBodyId, dtype);
         var carryOut = new ScanRef[outs.Count];
         for (int i = 0; i < outs.Count; i++)
             if (builder.Resolve(outs[i]) is { } r) carryOut[i] = r;
-            else return null;
-        if (builder.Resolve(y) is not { } yRef) return null;
+            else return (null, next, y);
+        if (builder.Resolve(y) is not { } yRef) return (null, next, y);
         var program = new ScanProgram
         {
             Nodes = [.. builder.Nodes],
@@ -74,7 +75,7 @@ internal sealed class ScanProgram
             YShape = y.Shape,
         };
         program.Plan();
-        return program;
+        return (program, next, y);
     }
 
     // Decides which node values are kept for every step: outputs, inputs the backward pass reads, and the outputs of

@@ -49,7 +49,9 @@ internal sealed class CompiledScanOp : Primitive
         var ys = Ops.Reshape(Ops.Slice(node, 0, 0, at), [op._steps, .. program.YShape.Dims]);
         var final = new Tensor[init.Count];
         for (int i = 0; i < final.Length; at += init[i].Size, i++)
-            final[i] = Ops.Reshape(Ops.Slice(node, 0, at, at + init[i].Size), init[i].Shape.ToArray());
+            final[i] = program.CarryOut[i] == new ScanRef(ScanSource.Carry, i)
+                ? init[i] // passed through unchanged: the initial tensor itself, as in the unrolled loop
+                : Ops.Reshape(Ops.Slice(node, 0, at, at + init[i].Size), init[i].Shape.ToArray());
         return (final, ys);
     }
 

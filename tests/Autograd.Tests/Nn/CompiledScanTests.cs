@@ -154,6 +154,34 @@ public class CompiledScanTests
     }
 
     [Fact]
+    public void The_step_is_called_once_when_compiled_and_T_times_when_unrolled()
+    {
+        int calls = 0;
+        var h0 = R(12, B, D);
+        (Tensor, Tensor) Compilable(Tensor h, Tensor x) { calls++; return (Tanh(h + x), h); }
+        (Tensor, Tensor) NotCompilable(Tensor h, Tensor x) { calls++; return (Softmax(h + x, -1), h); }
+        Xs.Scan(h0, Compilable);
+        Assert.Equal(1, calls);
+        calls = 0;
+        Xs.Scan(h0, Compilable, new ScanOptions(Unroll: true));
+        Assert.Equal(T, calls);
+        // The unrolled loop starts from the trace's own first step instead of running it again.
+        calls = 0;
+        Xs.Scan(h0, NotCompilable);
+        Assert.Equal(T, calls);
+    }
+
+    [Fact]
+    public void A_carry_passed_through_unchanged_is_the_initial_tensor_compiled_or_not()
+    {
+        var compiled = Xs.Scan((H: H0, C: C0), (s, x) => ((Tanh(Slice(Affine(x, P.W), -1, 0, H) + 1.0), s.C), s.H));
+        var unrolled = Xs.Scan((H: H0, C: C0), (s, x) => ((Softmax(Slice(Affine(x, P.W), -1, 0, H), -1), s.C), s.H));
+        Assert.Single(Graph.Nodes(compiled.Ys), n => n.Op?.Name == "scan");
+        Assert.Same(C0, compiled.Final.C);
+        Assert.Same(C0, unrolled.Final.C);
+    }
+
+    [Fact]
     public void A_step_that_changes_its_carrys_shape_is_unrolled_and_fails_there_as_before()
     {
         // The trace sees the carry change shape and hands the step to the unrolled loop, which names the problem.
