@@ -25,6 +25,20 @@ internal sealed record ScanNode(ScanInstr Instr, ScanRef[] Inputs, Shape Shape, 
     /// <summary>An <see cref="ScanInstr.Affine"/> or <see cref="ScanInstr.MatMul"/> of x_t itself: computed for all steps
     /// by one product before the loop.</summary>
     public bool Hoisted { get; set; }
+
+    /// <summary>On an <see cref="ScanInstr.Add"/>: the index of a product among its operands (used by it alone, not
+    /// kept) that the add computes itself, by accumulating the GEMM onto the other operand; −1 for none.</summary>
+    public int FusedProduct { get; set; } = -1;
+
+    /// <summary>Computed by the add that uses it (<see cref="FusedProduct"/>), not on its own.</summary>
+    public bool Fused { get; set; }
+
+    /// <summary>The index of the add whose cotangent this product's is (its only use, same shape): the rule reads it
+    /// there instead of receiving a copy; −1 for its own.</summary>
+    public int CotangentOf { get; set; } = -1;
+
+    /// <summary>Its cotangent is kept for every step (a product's, for the weight gradient after the loop).</summary>
+    public bool CotangentPerStep { get; set; }
 }
 
 /// <summary>
@@ -40,6 +54,8 @@ internal sealed class ScanProgram
     public required ScanRef Y { get; init; }
     public required Tensor[] Externals { get; init; }
     public required Shape YShape { get; init; }
+    public required Shape XShape { get; init; }
+    public required Shape[] CarryShapes { get; init; }
 
     /// <summary>Traces <paramref name="step"/> on the first step to process (x_0, or x_{T−1} when
     /// <paramref name="reverse"/>) and returns its program, or null when the step uses an operation, a dtype or a
@@ -73,6 +89,8 @@ internal sealed class ScanProgram
             Y = yRef,
             Externals = [.. builder.Externals],
             YShape = y.Shape,
+            XShape = x.Shape,
+            CarryShapes = [.. carries.Select(c => c.Shape)],
         };
         program.Plan();
         return (program, next, y);
@@ -105,7 +123,47 @@ internal sealed class ScanProgram
                     break;
             }
         }
+        // PERF: W x_t + b + U h + c, the sum every recurrent cell starts from. The add computes U h itself (onto the
+        // other operand, no buffer of its own), and in the rule both products read the add's cotangent in place: it is
+        // the g of both weight gradients, kept per step, with no copies.
+        var uses = new int[Nodes.Length];
+        foreach (var n in Nodes)
+            foreach (var r in n.Inputs)
+                if (r.Source == ScanSource.Node) uses[r.Index]++;
+        foreach (var r in CarryOut.Append(Y))
+            if (r.Source == ScanSource.Node) uses[r.Index]++;
+        bool Product(ScanRef r, ScanNode user) => r.Source == ScanSource.Node && Nodes[r.Index] is { Instr: ScanInstr.Affine or ScanInstr.MatMul } p
+            && uses[r.Index] == 1 && p.Shape.Equals(user.Shape);
+        for (int k = 0; k < Nodes.Length; k++)
+        {
+            var n = Nodes[k];
+            if (n.Instr is ScanInstr.Affine or ScanInstr.MatMul) n.CotangentPerStep = true;
+            if (n.Instr != ScanInstr.Add) continue;
+            foreach (var r in n.Inputs)
+                if (Product(r, n))
+                {
+                    Nodes[r.Index].CotangentOf = k;
+                    Nodes[r.Index].CotangentPerStep = false;
+                    n.CotangentPerStep = true;
+                }
+            // The other operand must be whole (not broadcast) for the add to start from it.
+            for (int i = 0; i < 2 && n.FusedProduct < 0; i++)
+                if (Product(n.Inputs[i], n) && !Nodes[n.Inputs[i].Index].Hoisted && !Nodes[n.Inputs[i].Index].Stored
+                    && Shape(n.Inputs[1 - i]).Equals(n.Shape))
+                {
+                    n.FusedProduct = n.Inputs[i].Index;
+                    Nodes[n.Inputs[i].Index].Fused = true;
+                }
+        }
     }
+
+    private Shape Shape(ScanRef r) => r.Source switch
+    {
+        ScanSource.Node => Nodes[r.Index].Shape,
+        ScanSource.External => Externals[r.Index].Shape,
+        ScanSource.X => XShape,
+        _ => CarryShapes[r.Index],
+    };
 
     private sealed class Builder(Tensor x, Tensor[] carries, long firstBodyId, DType dtype)
     {

@@ -22,7 +22,7 @@ internal sealed class CompiledScanOp : Primitive
     private readonly bool _reverse;
     private readonly Shape _xShape;
     private readonly Shape[] _carryShapes;
-    private readonly Array?[] _stored; // per node: its value at every step [T · size], for the nodes the rule reads
+    private readonly Residuals _stored; // per node: its value at every step [T · size], for the nodes the rule reads
 
     private CompiledScanOp(ScanProgram program, Tensor xs, IReadOnlyList<Tensor> init, bool reverse)
     {
@@ -31,7 +31,7 @@ internal sealed class CompiledScanOp : Primitive
         _reverse = reverse;
         _xShape = xs.Shape.RemoveAxis(0);
         _carryShapes = init.Select(c => c.Shape).ToArray();
-        _stored = new Array?[program.Nodes.Length];
+        _stored = new Residuals(program.Nodes.Length);
     }
 
     public override string Name => "scan";
@@ -53,6 +53,22 @@ internal sealed class CompiledScanOp : Primitive
                 ? init[i] // passed through unchanged: the initial tensor itself, as in the unrolled loop
                 : Ops.Reshape(Ops.Slice(node, 0, at, at + init[i].Size), init[i].Shape.ToArray());
         return (final, ys);
+    }
+
+    /// <summary>The values a scan node keeps for its rule, in arrays rented from the shared pool and given back when the
+    /// node can no longer be reached (the finalizer; no rule can read them then). PERF: a new large array per kept value
+    /// per call is memory the GC has handed back to the OS and must map again page by page: W2's composed cell spent
+    /// about a third of its forward time in those page faults (measured with DOTNET_GCRetainVM=1 as the control).</summary>
+    private sealed class Residuals(int nodes)
+    {
+        public readonly Array?[] Arrays = new Array?[nodes];
+
+        ~Residuals()
+        {
+            foreach (var a in Arrays)
+                if (a is float[] f) ArrayPool<float>.Shared.Return(f);
+                else if (a is double[] d) ArrayPool<double>.Shared.Return(d);
+        }
     }
 
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
@@ -127,7 +143,7 @@ internal sealed class CompiledScanOp : Primitive
                 ScanSource.X => (_xs, t * _op._xShape.Size),
                 ScanSource.Carry => (_init[r.Index], 0),
                 ScanSource.External => (_ext[r.Index], 0),
-                _ => _op._stored[r.Index] is T[] kept ? (kept, t * _nodes[r.Index].Size) : (_scratch[r.Index]!, 0),
+                _ => _op._stored.Arrays[r.Index] is T[] kept ? (kept, t * _nodes[r.Index].Size) : (_scratch[r.Index]!, 0),
             };
         }
 
@@ -163,11 +179,11 @@ internal sealed class CompiledScanOp : Primitive
             for (int k = 0; k < _nodes.Length; k++)
             {
                 var n = _nodes[k];
-                if (n.Stored) _op._stored[k] = GC.AllocateUninitializedArray<T>(_steps * n.Size);
-                else if (n.Hoisted) _op._stored[k] = hoisted[k] = ArrayPool<T>.Shared.Rent(_steps * n.Size);
-                else _scratch[k] = GC.AllocateUninitializedArray<T>(n.Size);
+                if (n.Stored) _op._stored.Arrays[k] = ArrayPool<T>.Shared.Rent(_steps * n.Size);
+                else if (n.Hoisted) _op._stored.Arrays[k] = hoisted[k] = ArrayPool<T>.Shared.Rent(_steps * n.Size);
+                else if (!n.Fused) _scratch[k] = GC.AllocateUninitializedArray<T>(n.Size);
                 // PERF: an affine map of x_t alone, for every step at once: one product over T·B rows.
-                if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], ((T[])_op._stored[k]!, 0), parallel: true);
+                if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], ((T[])_op._stored.Arrays[k]!, 0), parallel: true);
             }
             try
             {
@@ -177,7 +193,7 @@ internal sealed class CompiledScanOp : Primitive
                     ForRows((lo, hi) =>
                     {
                         for (int k = 0; k < _nodes.Length; k++)
-                            if (!_nodes[k].Hoisted) Evaluate(k, t, lo, hi);
+                            if (!_nodes[k].Hoisted && !_nodes[k].Fused) Evaluate(k, t, lo, hi);
                     });
                 }
                 int ySize = _op._program.YShape.Size, at = _steps * ySize;
@@ -194,7 +210,7 @@ internal sealed class CompiledScanOp : Primitive
                     if (hoisted[k] is { } h)
                     {
                         ArrayPool<T>.Shared.Return(h);
-                        _op._stored[k] = null;
+                        _op._stored.Arrays[k] = null;
                     }
             }
         }
@@ -211,6 +227,23 @@ internal sealed class CompiledScanOp : Primitive
                 {
                     var (a, o, _) = Rows(n.Inputs[0], t, lo, hi);
                     Affine(n, (a, o), yn / n.Shape[-1], (ya, yo), parallel: !_split);
+                    break;
+                }
+                case ScanInstr.Add when n.FusedProduct >= 0:
+                {
+                    // other + (a Wᵀ + b): the bias added to the other operand, then the product accumulated onto it.
+                    var product = _nodes[n.FusedProduct];
+                    var other = n.Inputs[n.Inputs[0] == new ScanRef(ScanSource.Node, n.FusedProduct) ? 1 : 0];
+                    var addend = Value(other, t, lo, hi);
+                    int outs = n.Shape[-1];
+                    if (product.Inputs.Length == 3)
+                    {
+                        var b = _ext[product.Inputs[2].Index].AsSpan(0, outs);
+                        for (int r = 0; r < yn / outs; r++) TensorPrimitives.Add(addend.Slice(r * outs, outs), b, y.Slice(r * outs, outs));
+                    }
+                    else addend.CopyTo(y);
+                    var (a, o, _) = Rows(product.Inputs[0], t, lo, hi);
+                    Product(product, (a, o), yn / outs, (ya, yo), accumulate: true, parallel: !_split);
                     break;
                 }
                 case ScanInstr.Add or ScanInstr.Sub or ScanInstr.Mul:
@@ -243,15 +276,22 @@ internal sealed class CompiledScanOp : Primitive
         // y = a Wᵀ + b (or a W) over `rows` rows of a, as AffineOp.Forward and MatMulOp do.
         private void Affine(ScanNode n, (T[] Array, int Offset) a, int rows, (T[] Array, int Offset) y, bool parallel)
         {
-            var (outs, ins, outsFirst) = Weight(n);
+            int outs = Weight(n).Outs;
             bool bias = n.Inputs.Length == 3;
             if (bias)
             {
                 var b = _ext[n.Inputs[2].Index].AsSpan(0, outs);
                 for (int r = 0; r < rows; r++) b.CopyTo(y.Array.AsSpan(y.Offset + r * outs, outs));
             }
+            Product(n, a, rows, y, accumulate: bias, parallel);
+        }
+
+        // y = a Wᵀ (or a W), or y += that.
+        private void Product(ScanNode n, (T[] Array, int Offset) a, int rows, (T[] Array, int Offset) y, bool accumulate, bool parallel)
+        {
+            var (outs, ins, outsFirst) = Weight(n);
             Tensors.Gemm.Multiply(false, outsFirst, rows, outs, ins, a.Array, a.Offset, _ext[n.Inputs[1].Index], 0, y.Array, y.Offset,
-                accumulate: bias, cacheB: true, parallel: parallel);
+                accumulate: accumulate, cacheB: true, parallel: parallel);
         }
 
         // y = a op b, each operand of y's size, one element, or one row of `cols` (broadcast over rows).
@@ -292,7 +332,8 @@ internal sealed class CompiledScanOp : Primitive
             public readonly T[][] GExt = gExt;                        // cotangents of the externals used inside the step
         }
 
-        private T[][] _cot = null!;                        // a node's cotangent within one step (rows split between parts)
+        private T[]?[] _cot = null!;                       // a node's cotangent within one step (rows split between parts),
+        private T[]?[] _cotSteps = null!;                  // or at every step ([T · size], CotangentPerStep), or none (CotangentOf)
         private T[][] _carryIn = null!, _carryOut = null!; // cotangents of the carry into the later step / into this one
         private bool[] _carryInHas = null!;
         private T[] _gxs = null!;
@@ -302,7 +343,8 @@ internal sealed class CompiledScanOp : Primitive
         {
             var p = _op._program;
             int carries = _op._carryShapes.Length, ySize = p.YShape.Size;
-            _cot = _nodes.Select(n => GC.AllocateUninitializedArray<T>(n.Size)).ToArray();
+            _cot = _nodes.Select(n => n.CotangentPerStep || n.CotangentOf >= 0 ? null : GC.AllocateUninitializedArray<T>(n.Size)).ToArray();
+            _cotSteps = new T[]?[_nodes.Length];
             _carryIn = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryOut = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryInHas = new bool[carries];
@@ -319,10 +361,9 @@ internal sealed class CompiledScanOp : Primitive
                 gy.AsSpan(at, _carryIn[i].Length).CopyTo(_carryIn[i]);
                 _carryInHas[i] = true;
             }
-            // Each affine map's cotangent at every step, for its weight's (and a hoisted map's input's) one product after the loop.
-            var perStep = new T[]?[_nodes.Length];
+            // Each product's cotangent at every step, for its weight's (and a hoisted map's input's) one product after the loop.
             for (int k = 0; k < _nodes.Length; k++)
-                if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul) perStep[k] = ArrayPool<T>.Shared.Rent(_steps * _nodes[k].Size);
+                if (_nodes[k].CotangentPerStep) _cotSteps[k] = ArrayPool<T>.Shared.Rent(_steps * _nodes[k].Size);
             try
             {
                 for (int s = _steps - 1; s >= 0; s--)
@@ -338,7 +379,7 @@ internal sealed class CompiledScanOp : Primitive
                         int yRow = RowSize(p.Y);
                         Contribute(p.Y, t, lo, hi, part, gy.AsSpan(t * ySize + lo * yRow, yRow == 0 ? ySize : (hi - lo) * yRow));
                         for (int k = _nodes.Length - 1; k >= 0; k--)
-                            if (part.Has[k]) Propagate(k, t, lo, hi, part, perStep[k]);
+                            if (part.Has[k]) Propagate(k, t, lo, hi, part);
                     });
                     (_carryIn, _carryOut) = (_carryOut, _carryIn);
                     Array.Copy(parts[0].CarryHas, _carryInHas, carries);
@@ -346,11 +387,12 @@ internal sealed class CompiledScanOp : Primitive
                 if (_split)
                     for (int j = 0; j < _gExt.Length; j++) TensorPrimitives.Add(_gExt[j], parts[1].GExt[j], _gExt[j]);
                 for (int k = 0; k < _nodes.Length; k++)
-                    if (perStep[k] is { } g) AffineAfterLoop(_nodes[k], g);
+                    if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul)
+                        AffineAfterLoop(_nodes[k], _cotSteps[_nodes[k].CotangentOf >= 0 ? _nodes[k].CotangentOf : k]!);
             }
             finally
             {
-                foreach (var g in perStep)
+                foreach (var g in _cotSteps)
                     if (g is not null) ArrayPool<T>.Shared.Return(g);
             }
             var result = new NDArray?[1 + carries + _ext.Length];
@@ -363,32 +405,41 @@ internal sealed class CompiledScanOp : Primitive
 
         private static ReadOnlySpan<T> Slice(T[] whole, int row, int lo, int hi) => row == 0 ? whole : whole.AsSpan(lo * row, (hi - lo) * row);
 
+        // Where node k's cotangent for batch rows from `lo` lives at step t: its own buffer, or the add's it shares.
+        private (T[] Array, int Offset) Cotangent(int k, int t, int lo)
+        {
+            int row = RowSize(new ScanRef(ScanSource.Node, k)), at = row == 0 ? 0 : lo * row;
+            if (_nodes[k].CotangentOf >= 0) k = _nodes[k].CotangentOf;
+            return _nodes[k].CotangentPerStep ? (_cotSteps[k]!, t * _nodes[k].Size + at) : (_cot[k]!, at);
+        }
+
         // Node k's rule at step t over batch rows [lo, hi): its cotangent into its inputs' cotangents.
-        private void Propagate(int k, int t, int lo, int hi, Part part, T[]? perStep)
+        private void Propagate(int k, int t, int lo, int hi, Part part)
         {
             var n = _nodes[k];
             int row = RowSize(new ScanRef(ScanSource.Node, k));
-            int off = row == 0 ? 0 : lo * row, len = row == 0 ? n.Size : (hi - lo) * row;
-            ReadOnlySpan<T> g = _cot[k].AsSpan(off, len);
+            int len = row == 0 ? n.Size : (hi - lo) * row;
+            var (ga, go) = Cotangent(k, t, lo);
+            ReadOnlySpan<T> g = ga.AsSpan(go, len);
             var tmp = part.Tmp.AsSpan(0, len);
             int cols = n.Shape[-1];
             switch (n.Instr)
             {
                 case ScanInstr.Affine or ScanInstr.MatMul:
-                    g.CopyTo(perStep.AsSpan(t * n.Size + off));
                     if (!n.Hoisted)
                     {
                         // g_a = g W (g Wᵀ for a matmul), straight into a's cotangent.
                         var (outs, ins, outsFirst) = Weight(n);
                         var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part);
                         if (into is not null)
-                            Tensors.Gemm.Multiply(false, !outsFirst, len / outs, ins, outs, _cot[k], off, _ext[n.Inputs[1].Index], 0, into, offset,
+                            Tensors.Gemm.Multiply(false, !outsFirst, len / outs, ins, outs, ga, go, _ext[n.Inputs[1].Index], 0, into, offset,
                                 accumulate: add, cacheB: true, parallel: !_split);
                     }
                     break;
                 case ScanInstr.Add:
-                    Contribute(n.Inputs[0], t, lo, hi, part, g);
-                    Contribute(n.Inputs[1], t, lo, hi, part, g);
+                    foreach (var r in n.Inputs)
+                        if (r.Source == ScanSource.Node && _nodes[r.Index].CotangentOf == k) part.Has[r.Index] = true; // reads g in place
+                        else Contribute(r, t, lo, hi, part, g);
                     break;
                 case ScanInstr.Sub:
                     Contribute(n.Inputs[0], t, lo, hi, part, g);
@@ -480,7 +531,8 @@ internal sealed class CompiledScanOp : Primitive
                 {
                     bool add = part.Has[r.Index];
                     if (!probe) part.Has[r.Index] = true;
-                    return (_cot[r.Index], at, add);
+                    var (a, o) = Cotangent(r.Index, t, lo);
+                    return (a, o, add);
                 }
                 case ScanSource.Carry:
                 {
