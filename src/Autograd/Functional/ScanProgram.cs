@@ -70,7 +70,8 @@ internal sealed class ScanProgram
         var (next, y) = step(Tree.Rebuild(init, carries), x);
         var outs = Tree.Flatten(next);
         // For the unrolled loop, a carry the step passes through unchanged is the initial tensor itself.
-        next = Tree.Rebuild(next, outs.Select(o => Array.IndexOf(carries, o) is var j and >= 0 ? initLeaves[j] : o).ToList());
+        if (outs.Any(o => Array.IndexOf(carries, o) >= 0))
+            next = Tree.Rebuild(next, outs.Select(o => Array.IndexOf(carries, o) is var j and >= 0 ? initLeaves[j] : o).ToList());
         var dtype = xs.DType;
         if (outs.Count != carries.Length || y.DType != dtype || carries.Any(c => c.DType != dtype)) return (null, next, y);
         for (int i = 0; i < outs.Count; i++)
@@ -188,6 +189,8 @@ internal sealed class ScanProgram
                 }
                 if (!expanded)
                 {
+                    // PERF: a step that cannot be compiled is found out at its first foreign node, before any is compiled.
+                    if (!Compilable(t.Op)) return null;
                     stack.Push((t, true));
                     for (int i = t.InputCount - 1; i >= 0; i--)
                         if (!_seen.ContainsKey(t.Input(i))) stack.Push((t.Input(i), false));
@@ -199,6 +202,9 @@ internal sealed class ScanProgram
             }
             return _seen[root];
         }
+
+        private static bool Compilable(Primitive? op) =>
+            op is AffineOp or MatMulOp or AddOp or SubOp or MulOp or NegOp or SigmoidOp or TanhOp or ReluOp or ExpOp or SliceOp;
 
         // x, a carry, or an external (anything the step did not compute from them); null for a body node.
         private ScanRef? Classify(Tensor t)

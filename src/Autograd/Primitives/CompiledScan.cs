@@ -10,10 +10,15 @@ namespace Autograd;
 /// runs its fixed cell. Inputs: xs [T, ...], the initial carry tensors, then the externals (weights, constants).
 /// Value: the outputs y_t [T, ...y] and the final carry tensors, flattened one after the other.
 /// <para>Forward: an affine map of x_t alone is one product over all T·B rows before the loop; the other nodes run
-/// step by step. Only the values the rule reads are kept for every step (an activation's output, a product's
-/// factors, an affine map's input, the carry); the rest live in one buffer per node, reused at every step.</para>
-/// <para>Derivative: the steps in reverse, each node's cotangent in one buffer reused at every step; a weight's
-/// cotangent is Σ_t g_tᵀ a_t, one product per contiguous run of a_t after the loop, as the fused layers do.</para>
+/// step by step, a product added into a sum computed onto that sum. Only the values the rule reads are kept for every
+/// step (an activation's output, a product's factors, an affine map's input, the carry); the rest live in one buffer
+/// per node, reused at every step.</para>
+/// <para>Derivative: the steps in reverse, each node's cotangent in one buffer reused at every step, except a product's,
+/// kept for every step (shared with the sum it feeds): a weight's cotangent is Σ_t g_tᵀ a_t, one product per
+/// contiguous run of a_t after the loop, as the fused layers do.</para>
+/// <para>When every value of the step has the batch on axis 0, a step runs as two halves of the batch, one per core,
+/// in both directions; each half adds into externals' cotangents of its own, summed in a fixed order at the end, so
+/// the result does not depend on timing.</para>
 /// </summary>
 internal sealed class CompiledScanOp : Primitive
 {
