@@ -43,9 +43,9 @@ internal sealed record ScanNode(ScanInstr Instr, ScanRef[] Inputs, Shape Shape, 
 
 /// <summary>
 /// A step function traced once into a straight-line program that <see cref="CompiledScanOp"/> runs for every step
-/// over buffers of its own: JAX's <c>lax.scan</c> traces its body the same way. The step is called once, on leaves
-/// holding the initial carry and x_0; the nodes it records between those leaves and its results are the body.
-/// Everything else it reads (weights, constants) is an external, the same at every step.
+/// over buffers of its own: JAX's <c>lax.scan</c> traces its body the same way. The step is called once, on the initial
+/// carry (each tensor through a <see cref="ScanCarryOp"/> node of its own) and x_0; the nodes it records between those
+/// and its results are the body. Everything else it reads (weights, constants) is an external, the same at every step.
 /// </summary>
 internal sealed class ScanProgram
 {

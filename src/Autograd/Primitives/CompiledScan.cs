@@ -60,22 +60,6 @@ internal sealed class CompiledScanOp : Primitive
         return (final, ys);
     }
 
-    /// <summary>The values a scan node keeps for its rule, in arrays rented from the shared pool and given back when the
-    /// node can no longer be reached (the finalizer; no rule can read them then). PERF: a new large array per kept value
-    /// per call is memory the GC has handed back to the OS and must map again page by page: W2's composed cell spent
-    /// about a third of its forward time in those page faults (measured with DOTNET_GCRetainVM=1 as the control).</summary>
-    private sealed class Residuals(int nodes)
-    {
-        public readonly Array?[] Arrays = new Array?[nodes];
-
-        ~Residuals()
-        {
-            foreach (var a in Arrays)
-                if (a is float[] f) ArrayPool<float>.Shared.Return(f);
-                else if (a is double[] d) ArrayPool<double>.Shared.Return(d);
-        }
-    }
-
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
         var inputs = new Tensor[y.InputCount];
@@ -148,7 +132,7 @@ internal sealed class CompiledScanOp : Primitive
                 ScanSource.X => (_xs, t * _op._xShape.Size),
                 ScanSource.Carry => (_init[r.Index], 0),
                 ScanSource.External => (_ext[r.Index], 0),
-                _ => _op._stored.Arrays[r.Index] is T[] kept ? (kept, t * _nodes[r.Index].Size) : (_scratch[r.Index]!, 0),
+                _ => _op._stored.Get<T>(r.Index) is { } kept ? (kept, t * _nodes[r.Index].Size) : (_scratch[r.Index]!, 0),
             };
         }
 
@@ -180,15 +164,13 @@ internal sealed class CompiledScanOp : Primitive
 
         public NDArray Forward()
         {
-            var hoisted = new T[]?[_nodes.Length];
             for (int k = 0; k < _nodes.Length; k++)
             {
                 var n = _nodes[k];
-                if (n.Stored) _op._stored.Arrays[k] = ArrayPool<T>.Shared.Rent(_steps * n.Size);
-                else if (n.Hoisted) _op._stored.Arrays[k] = hoisted[k] = ArrayPool<T>.Shared.Rent(_steps * n.Size);
+                if (n.Stored || n.Hoisted) _op._stored.Rent<T>(k, _steps * n.Size);
                 else if (!n.Fused) _scratch[k] = GC.AllocateUninitializedArray<T>(n.Size);
                 // PERF: an affine map of x_t alone, for every step at once: one product over T·B rows.
-                if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], ((T[])_op._stored.Arrays[k]!, 0), parallel: true);
+                if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], (_op._stored.Get<T>(k)!, 0), parallel: true);
             }
             try
             {
@@ -212,11 +194,7 @@ internal sealed class CompiledScanOp : Primitive
             {
                 // The pooled projections are read by later nodes of the forward only.
                 for (int k = 0; k < _nodes.Length; k++)
-                    if (hoisted[k] is { } h)
-                    {
-                        ArrayPool<T>.Shared.Return(h);
-                        _op._stored.Arrays[k] = null;
-                    }
+                    if (_nodes[k] is { Hoisted: true, Stored: false }) _op._stored.Return<T>(k);
             }
         }
 

@@ -51,7 +51,7 @@ public static partial class Ops
 /// [r, z, n, a_n] per step (time order).</summary>
 internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
 {
-    private NDArray _act = null!; // [T, B, 4H]
+    private readonly Residuals _saved = new(1); // [T, B, 4H] activations, pooled (Residuals)
 
     public override string Name => "gru_sequence";
     public override string Attributes => reverse ? "reverse" : "";
@@ -60,8 +60,7 @@ internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
     {
         int steps = xp.Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 3 * h;
         var y = NDArray.Empty<T>(Shape.Of(steps, b, h));
-        _act = NDArray.Empty<T>(Shape.Of(steps, b, 4 * h));
-        T[] x = xp.Array<T>(), wd = w.Array<T>(), yd = y.Array<T>(), act = _act.Array<T>(), hPrev = h0.Array<T>();
+        T[] x = xp.Array<T>(), wd = w.Array<T>(), yd = y.Array<T>(), act = _saved.Rent<T>(0, steps * b * 4 * h), hPrev = h0.Array<T>();
         T[]? bd = bias?.Array<T>();
         int hOff = 0;
         var hid = ArrayPool<T>.Shared.Rent(b * g); // PERF: h W_hhᵀ + b_hh of one step, reused by all steps
@@ -122,7 +121,7 @@ internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
         var gad = ArrayPool<T>.Shared.Rent(steps * b * g);
         var gh0 = NDArray.Zeros(h0.Shape, h0.DType); // the cotangent flowing into h before the step being undone
         T[] gyd = gy.Array<T>(), gxd = gx.Array<T>(), wd = w.Array<T>(), dh = gh0.Array<T>(),
-            act = _act.Array<T>(), yd = y.Value.Array<T>(), h0d = h0.Array<T>();
+            act = _saved.Get<T>(0)!, yd = y.Value.Array<T>(), h0d = h0.Array<T>();
         var gh = ArrayPool<T>.Shared.Rent(bh);
         try
         {

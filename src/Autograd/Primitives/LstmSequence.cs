@@ -95,8 +95,8 @@ public static partial class Ops
 internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projected, bool hasBiasIh) : BufferedPrimitive
 {
     // PERF: 4H rather than 5H per step (tanh c is recomputed in the rule, one tanh per element): a fifth less saved data.
-    private NDArray _act = null!;   // [T, B, 4H], processing order
-    private NDArray _cells = null!; // [T, B, H]: c before step s, processing order
+    // [T, B, 4H] gate activations (slot 0) and [T, B, H] c before step s (slot 1), processing order; pooled (Residuals).
+    private readonly Residuals _saved = new(2);
 
     private int WeightIhSlot => hasBiasHh ? 5 : 4;
 
@@ -111,9 +111,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         NDArray h0 = inputs[1].Value, w = inputs[3].Value;
         int steps = inputs[0].Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 4 * h;
         var y = NDArray.Empty<T>(Shape.Of(steps + 1, b, h));
-        _act = NDArray.Empty<T>(Shape.Of(steps, b, g));
-        _cells = NDArray.Empty<T>(Shape.Of(steps, b, h));
-        T[] wd = w.Array<T>(), yd = y.Array<T>(), act = _act.Array<T>(), cs = _cells.Array<T>();
+        T[] wd = w.Array<T>(), yd = y.Array<T>(), act = _saved.Rent<T>(0, steps * b * g), cs = _saved.Rent<T>(1, steps * b * h);
         T[]? bd = hasBiasHh ? inputs[4].Value.Array<T>() : null;
         T[] hPrev = h0.Array<T>();
         int hOff = 0;
@@ -181,7 +179,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         var gh0 = NDArray.Zeros(h0.Shape, h0.DType);   // g_a_{s+1} W_hh, the cotangent flowing into h before step s+1
         var gc0 = NDArray.Empty<T>(h0.Shape);          // the carried cell cotangent, finally g_c0
         T[] gyd = gy.Array<T>(), wd = w.Array<T>(), dh = gh0.Array<T>(), dc = gc0.Array<T>(),
-            act = _act.Array<T>(), cs = _cells.Array<T>(), yd = y.Value.Array<T>();
+            act = _saved.Get<T>(0)!, cs = _saved.Get<T>(1)!, yd = y.Value.Array<T>();
         gyd.AsSpan(steps * bh, bh).CopyTo(dc);
         var gh = ArrayPool<T>.Shared.Rent(bh);
         var tc = ArrayPool<T>.Shared.Rent(bh);
