@@ -27,7 +27,9 @@ internal sealed class CompiledScanOp : Primitive
     private readonly bool _reverse;
     private readonly Shape _xShape;
     private readonly Shape[] _carryShapes;
-    private readonly Residuals _stored; // per node: its value at every step [T · size], for the nodes the rule reads
+    // PERF: every value kept for the rule in one pooled array (one rent per call: the pool refills only as finalizers run).
+    private readonly Residuals _stored = new(1);
+    private readonly int[] _storedAt;   // per node: where its values [T · size] start in that array, or −1 if not kept
 
     private CompiledScanOp(ScanProgram program, Tensor xs, IReadOnlyList<Tensor> init, bool reverse)
     {
@@ -36,7 +38,9 @@ internal sealed class CompiledScanOp : Primitive
         _reverse = reverse;
         _xShape = xs.Shape.RemoveAxis(0);
         _carryShapes = init.Select(c => c.Shape).ToArray();
-        _stored = new Residuals(program.Nodes.Length);
+        _storedAt = new int[program.Nodes.Length];
+        for (int k = 0, at = 0; k < _storedAt.Length; k++)
+            (_storedAt[k], at) = program.Nodes[k].Stored ? (at, at + _steps * program.Nodes[k].Size) : (-1, at);
     }
 
     public override string Name => "scan";
@@ -132,7 +136,8 @@ internal sealed class CompiledScanOp : Primitive
                 ScanSource.X => (_xs, t * _op._xShape.Size),
                 ScanSource.Carry => (_init[r.Index], 0),
                 ScanSource.External => (_ext[r.Index], 0),
-                _ => _op._stored.Get<T>(r.Index) is { } kept ? (kept, t * _nodes[r.Index].Size) : (_scratch[r.Index]!, 0),
+                _ => _op._storedAt[r.Index] >= 0 ? (_op._stored.Get<T>(0)!, _op._storedAt[r.Index] + t * _nodes[r.Index].Size)
+                    : _scratch[r.Index] is { } step && _nodes[r.Index].Hoisted ? (step, t * _nodes[r.Index].Size) : (_scratch[r.Index]!, 0),
             };
         }
 
@@ -164,13 +169,15 @@ internal sealed class CompiledScanOp : Primitive
 
         public NDArray Forward()
         {
+            int kept = _nodes.Select((n, k) => _op._storedAt[k] >= 0 ? _op._storedAt[k] + _steps * n.Size : 0).DefaultIfEmpty(0).Max();
+            _op._stored.Rent<T>(0, kept);
             for (int k = 0; k < _nodes.Length; k++)
             {
                 var n = _nodes[k];
-                if (n.Stored || n.Hoisted) _op._stored.Rent<T>(k, _steps * n.Size);
-                else if (!n.Fused) _scratch[k] = GC.AllocateUninitializedArray<T>(n.Size);
+                // A hoisted map not kept for the rule has all steps in its step buffer, read by the forward only.
+                if (!n.Stored && !n.Fused) _scratch[k] = ArrayPool<T>.Shared.Rent(n.Hoisted ? _steps * n.Size : n.Size);
                 // PERF: an affine map of x_t alone, for every step at once: one product over T·B rows.
-                if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], (_op._stored.Get<T>(k)!, 0), parallel: true);
+                if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], Locate(new ScanRef(ScanSource.Node, k), 0), parallel: true);
             }
             try
             {
@@ -192,9 +199,9 @@ internal sealed class CompiledScanOp : Primitive
             }
             finally
             {
-                // The pooled projections are read by later nodes of the forward only.
-                for (int k = 0; k < _nodes.Length; k++)
-                    if (_nodes[k] is { Hoisted: true, Stored: false }) _op._stored.Return<T>(k);
+                // The step buffers (and hoisted projections) are read by later nodes of the forward only.
+                foreach (var a in _scratch)
+                    if (a is not null) ArrayPool<T>.Shared.Return(a);
             }
         }
 
@@ -311,7 +318,7 @@ internal sealed class CompiledScanOp : Primitive
         {
             public readonly bool[] Has = new bool[nodes];            // whether a node's cotangent holds anything this step
             public readonly bool[] CarryHas = new bool[carries];     // whether a carry's cotangent into this step does
-            public readonly T[] Tmp = new T[scratch];
+            public readonly T[] Tmp = ArrayPool<T>.Shared.Rent(scratch); // returned by Backward
             public readonly T[][] GExt = gExt;                        // cotangents of the externals used inside the step
         }
 
@@ -326,7 +333,7 @@ internal sealed class CompiledScanOp : Primitive
         {
             var p = _op._program;
             int carries = _op._carryShapes.Length, ySize = p.YShape.Size;
-            _cot = _nodes.Select(n => n.CotangentPerStep || n.CotangentOf >= 0 ? null : GC.AllocateUninitializedArray<T>(n.Size)).ToArray();
+            _cot = _nodes.Select(n => n.CotangentPerStep || n.CotangentOf >= 0 ? null : ArrayPool<T>.Shared.Rent(n.Size)).ToArray();
             _cotSteps = new T[]?[_nodes.Length];
             _carryIn = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryOut = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
@@ -375,7 +382,7 @@ internal sealed class CompiledScanOp : Primitive
             }
             finally
             {
-                foreach (var g in _cotSteps)
+                foreach (var g in _cotSteps.Concat(_cot).Concat(parts.Select(q => q.Tmp)))
                     if (g is not null) ArrayPool<T>.Shared.Return(g);
             }
             var result = new NDArray?[1 + carries + _ext.Length];

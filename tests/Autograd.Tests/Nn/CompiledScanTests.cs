@@ -135,6 +135,27 @@ public class CompiledScanTests
     }
 
     [Fact]
+    public void Values_kept_in_pooled_arrays_outlive_collections_while_the_graph_is_reachable()
+    {
+        // The scan and lstm_sequence nodes keep their values in arrays rented from the shared pool, given back by a
+        // finalizer. While the pullback can still run, collections must not give them back: the pool would hand them to
+        // the next renter, whose writes (here: every array of those sizes it has, filled with NaN) would reach the rule.
+        var p = (P, Xs);
+        var expected = Tree.Flatten(Ad.Grad(((Weights P, Tensor X) q) => Loss(Cells["lstm"], q.P, q.X, H0, C0, new ScanOptions(), out _), p));
+        var (y, pullback) = Ad.Vjp(((Weights P, Tensor X) q) => Loss(Cells["lstm"], q.P, q.X, H0, C0, new ScanOptions(), out _), p);
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        var rented = Enumerable.Range(0, 64).Select(_ => System.Buffers.ArrayPool<double>.Shared.Rent(T * B * H)).ToList();
+        foreach (var a in rented) Array.Fill(a, double.NaN);
+        foreach (var a in rented) System.Buffers.ArrayPool<double>.Shared.Return(a);
+        var actual = Tree.Flatten(pullback(Tensor.OnesLike(y)));
+        for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i].ToDoubleArray(), actual[i].ToDoubleArray());
+    }
+
+    [Fact]
     public void Float32_steps_compile_too_and_match_the_unrolled_loop_to_float_precision()
     {
         var p32 = Tree.Rebuild(P, Tree.Flatten(P).Select(t => Cast(t, DType.Float32)).ToList());
