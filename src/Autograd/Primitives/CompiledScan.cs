@@ -20,7 +20,7 @@ namespace Autograd;
 /// in both directions; each half adds into externals' cotangents of its own, summed in a fixed order at the end, so
 /// the result does not depend on timing.</para>
 /// </summary>
-internal sealed class CompiledScanOp : Primitive
+internal sealed partial class CompiledScanOp : Primitive
 {
     private readonly ScanProgram _program;
     private readonly int _steps;
@@ -71,8 +71,9 @@ internal sealed class CompiledScanOp : Primitive
         return gy.DType == DType.Float32 ? new Run<float>(this, inputs).Backward(gy.Array<float>()) : new Run<double>(this, inputs).Backward(gy.Array<double>());
     }
 
-    /// <summary>One forward or backward pass over the program, in dtype <typeparamref name="T"/>.</summary>
-    private sealed class Run<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>One forward or backward pass over the program, in dtype <typeparamref name="T"/>. The forward pass is
+    /// here, the derivative in CompiledScan.Rule.cs.</summary>
+    private sealed partial class Run<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         // PERF: a step whose values all have the batch on axis 0 runs as two halves of the batch, one per core, GEMMs
         // and elementwise ops together (as the fused layers do, RowHalves), from this batch and this much GEMM work on.
@@ -239,11 +240,11 @@ internal sealed class CompiledScanOp : Primitive
                 case ScanInstr.Add or ScanInstr.Sub or ScanInstr.Mul:
                     Binary(n.Instr, Value(n.Inputs[0], t, lo, hi), Value(n.Inputs[1], t, lo, hi), y, n.Shape[-1]);
                     break;
-                case ScanInstr.Neg: TensorPrimitives.Negate(Value(n.Inputs[0], t, lo, hi), y); break;
+                case ScanInstr.Neg: Arith.NegK.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
                 case ScanInstr.Sigmoid: SigmoidOp.Fwd.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
                 case ScanInstr.Tanh: TanhOp.Fwd.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
                 case ScanInstr.Relu: ReluOp.Fwd.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
-                case ScanInstr.Exp: TensorPrimitives.Exp(Value(n.Inputs[0], t, lo, hi), y); break;
+                case ScanInstr.Exp: Arith.ExpK.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
                 case ScanInstr.Slice:
                 {
                     var x = Value(n.Inputs[0], t, lo, hi);
@@ -309,278 +310,6 @@ internal sealed class CompiledScanOp : Primitive
                 for (int r = 0; r < y.Length / cols; r++)
                     Binary(op, a.Length == y.Length ? a.Slice(r * cols, cols) : a, b.Length == y.Length ? b.Slice(r * cols, cols) : b,
                         y.Slice(r * cols, cols), cols);
-        }
-
-        // ---- the derivative ----
-
-        /// <summary>What one half of the batch (or the whole) writes on its own during the reverse loop.</summary>
-        private sealed class Part(int nodes, int carries, int scratch, T[][] gExt)
-        {
-            public readonly bool[] Has = new bool[nodes];            // whether a node's cotangent holds anything this step
-            public readonly bool[] CarryHas = new bool[carries];     // whether a carry's cotangent into this step does
-            public readonly T[] Tmp = ArrayPool<T>.Shared.Rent(scratch); // returned by Backward
-            public readonly T[][] GExt = gExt;                        // cotangents of the externals used inside the step
-        }
-
-        private T[]?[] _cot = null!;                       // a node's cotangent within one step (rows split between parts),
-        private T[]?[] _cotSteps = null!;                  // or at every step ([T · size], CotangentPerStep), or none (CotangentOf)
-        private T[][] _carryIn = null!, _carryOut = null!; // cotangents of the carry into the later step / into this one
-        private bool[] _carryInHas = null!;
-        private T[] _gxs = null!;
-        private T[][] _gExt = null!;
-
-        public NDArray?[] Backward(T[] gy)
-        {
-            var p = _op._program;
-            int carries = _op._carryShapes.Length, ySize = p.YShape.Size;
-            _cot = _nodes.Select(n => n.CotangentPerStep || n.CotangentOf >= 0 ? null : ArrayPool<T>.Shared.Rent(n.Size)).ToArray();
-            _cotSteps = new T[]?[_nodes.Length];
-            _carryIn = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
-            _carryOut = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
-            _carryInHas = new bool[carries];
-            _gxs = new T[_steps * _op._xShape.Size];
-            _gExt = _extShapes.Select(s => new T[s.Size]).ToArray();
-            int scratch = _nodes.Length == 0 ? 0 : _nodes.Max(n => n.Size);
-            // The second half sums its externals' cotangents apart, added in at the end: the result does not depend on timing.
-            Part[] parts = _split
-                ? [new Part(_nodes.Length, carries, scratch, _gExt), new Part(_nodes.Length, carries, scratch, _extShapes.Select(s => new T[s.Size]).ToArray())]
-                : [new Part(_nodes.Length, carries, scratch, _gExt)];
-            // The final carry's cotangent enters the last step processed.
-            for (int i = 0, at = _steps * ySize; i < carries; at += _carryIn[i].Length, i++)
-            {
-                gy.AsSpan(at, _carryIn[i].Length).CopyTo(_carryIn[i]);
-                _carryInHas[i] = true;
-            }
-            // Each product's cotangent at every step, for its weight's (and a hoisted map's input's) one product after the loop.
-            for (int k = 0; k < _nodes.Length; k++)
-                if (_nodes[k].CotangentPerStep) _cotSteps[k] = ArrayPool<T>.Shared.Rent(_steps * _nodes[k].Size);
-            try
-            {
-                for (int s = _steps - 1; s >= 0; s--)
-                {
-                    int t = At(s);
-                    ForRows((lo, hi) =>
-                    {
-                        var part = parts[lo == 0 ? 0 : 1];
-                        Array.Clear(part.Has);
-                        Array.Clear(part.CarryHas);
-                        for (int i = 0; i < carries; i++)
-                            if (_carryInHas[i]) Contribute(p.CarryOut[i], t, lo, hi, part, Slice(_carryIn[i], RowSize(new ScanRef(ScanSource.Carry, i)), lo, hi));
-                        int yRow = RowSize(p.Y);
-                        Contribute(p.Y, t, lo, hi, part, gy.AsSpan(t * ySize + lo * yRow, yRow == 0 ? ySize : (hi - lo) * yRow));
-                        for (int k = _nodes.Length - 1; k >= 0; k--)
-                            if (part.Has[k]) Propagate(k, t, lo, hi, part);
-                    });
-                    (_carryIn, _carryOut) = (_carryOut, _carryIn);
-                    Array.Copy(parts[0].CarryHas, _carryInHas, carries);
-                }
-                if (_split)
-                    for (int j = 0; j < _gExt.Length; j++) TensorPrimitives.Add(_gExt[j], parts[1].GExt[j], _gExt[j]);
-                for (int k = 0; k < _nodes.Length; k++)
-                    if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul)
-                        AffineAfterLoop(_nodes[k], _cotSteps[_nodes[k].CotangentOf >= 0 ? _nodes[k].CotangentOf : k]!);
-            }
-            finally
-            {
-                foreach (var g in _cotSteps.Concat(_cot).Concat(parts.Select(q => q.Tmp)))
-                    if (g is not null) ArrayPool<T>.Shared.Return(g);
-            }
-            var result = new NDArray?[1 + carries + _ext.Length];
-            result[0] = new NDArray(_op._xShape.InsertAxis(0, _steps), _gxs);
-            for (int i = 0; i < carries; i++)
-                result[1 + i] = _carryInHas[i] ? new NDArray(_op._carryShapes[i], _carryIn[i]) : null;
-            for (int j = 0; j < _ext.Length; j++) result[1 + carries + j] = new NDArray(_extShapes[j], _gExt[j]);
-            return result;
-        }
-
-        private static ReadOnlySpan<T> Slice(T[] whole, int row, int lo, int hi) => row == 0 ? whole : whole.AsSpan(lo * row, (hi - lo) * row);
-
-        // Where node k's cotangent for batch rows from `lo` lives at step t: its own buffer, or the add's it shares.
-        private (T[] Array, int Offset) Cotangent(int k, int t, int lo)
-        {
-            int row = RowSize(new ScanRef(ScanSource.Node, k)), at = row == 0 ? 0 : lo * row;
-            if (_nodes[k].CotangentOf >= 0) k = _nodes[k].CotangentOf;
-            return _nodes[k].CotangentPerStep ? (_cotSteps[k]!, t * _nodes[k].Size + at) : (_cot[k]!, at);
-        }
-
-        // Node k's rule at step t over batch rows [lo, hi): its cotangent into its inputs' cotangents.
-        private void Propagate(int k, int t, int lo, int hi, Part part)
-        {
-            var n = _nodes[k];
-            int row = RowSize(new ScanRef(ScanSource.Node, k));
-            int len = row == 0 ? n.Size : (hi - lo) * row;
-            var (ga, go) = Cotangent(k, t, lo);
-            ReadOnlySpan<T> g = ga.AsSpan(go, len);
-            var tmp = part.Tmp.AsSpan(0, len);
-            int cols = n.Shape[-1];
-            switch (n.Instr)
-            {
-                case ScanInstr.Affine or ScanInstr.MatMul:
-                    if (!n.Hoisted)
-                    {
-                        // g_a = g W (g Wᵀ for a matmul), straight into a's cotangent.
-                        var (outs, ins, outsFirst) = Weight(n);
-                        var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part);
-                        if (into is not null)
-                            Tensors.Gemm.Multiply(false, !outsFirst, len / outs, ins, outs, ga, go, _ext[n.Inputs[1].Index], 0, into, offset,
-                                accumulate: add, cacheB: true, parallel: !_split);
-                    }
-                    break;
-                case ScanInstr.Add:
-                    foreach (var r in n.Inputs)
-                        if (r.Source == ScanSource.Node && _nodes[r.Index].CotangentOf == k) part.Has[r.Index] = true; // reads g in place
-                        else Contribute(r, t, lo, hi, part, g);
-                    break;
-                case ScanInstr.Sub:
-                    Contribute(n.Inputs[0], t, lo, hi, part, g);
-                    TensorPrimitives.Negate(g, tmp);
-                    Contribute(n.Inputs[1], t, lo, hi, part, tmp);
-                    break;
-                case ScanInstr.Mul:
-                    Binary(ScanInstr.Mul, g, Value(n.Inputs[1], t, lo, hi), tmp, cols);
-                    Contribute(n.Inputs[0], t, lo, hi, part, tmp);
-                    Binary(ScanInstr.Mul, g, Value(n.Inputs[0], t, lo, hi), tmp, cols);
-                    Contribute(n.Inputs[1], t, lo, hi, part, tmp);
-                    break;
-                case ScanInstr.Neg:
-                    TensorPrimitives.Negate(g, tmp);
-                    Contribute(n.Inputs[0], t, lo, hi, part, tmp);
-                    break;
-                case ScanInstr.Sigmoid or ScanInstr.Tanh or ScanInstr.Exp or ScanInstr.Relu:
-                {
-                    // PERF: the first cotangent of a same-shaped input is written in place, not through the scratch buffer.
-                    var y = Value(new ScanRef(ScanSource.Node, k), t, lo, hi);
-                    var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part, probe: true);
-                    if (into is not null && !add && RowSize(n.Inputs[0]) == row && ShapeOf(n.Inputs[0]).Size == n.Size)
-                    {
-                        Activation(n.Instr, y, g, into.AsSpan(offset, len));
-                        Target(n.Inputs[0], t, lo, hi, part); // marks it written
-                    }
-                    else
-                    {
-                        Activation(n.Instr, y, g, tmp);
-                        Contribute(n.Inputs[0], t, lo, hi, part, tmp);
-                    }
-                    break;
-                }
-                case ScanInstr.Slice:
-                {
-                    var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part);
-                    if (into is null) break;
-                    int from = ShapeOf(n.Inputs[0])[-1], rows = len / Math.Max(1, cols);
-                    var whole = into.AsSpan(offset, rows * from);
-                    if (!add) whole.Clear();
-                    for (int r = 0; r < rows; r++)
-                    {
-                        var piece = whole.Slice(r * from + n.SliceStart, cols);
-                        TensorPrimitives.Add(piece, g.Slice(r * cols, cols), piece);
-                    }
-                    break;
-                }
-                default: throw new InvalidOperationException($"scan: no rule for {n.Instr}.");
-            }
-        }
-
-        // g_x of an activation from its output y, as the primitives' rules: σ: g·y·(1 − y), tanh: g·(1 − y²), exp: g·y, relu: g·[y > 0].
-        private static void Activation(ScanInstr op, ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> gx)
-        {
-            int i = 0;
-            if (Vector.IsHardwareAccelerated && y.Length >= Vector<T>.Count)
-            {
-                var ys = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(y);
-                var gs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(g);
-                var outs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(gx);
-                for (int v = 0; v < ys.Length; v++)
-                    outs[v] = op switch
-                    {
-                        ScanInstr.Sigmoid => gs[v] * ys[v] * (Vector<T>.One - ys[v]),
-                        ScanInstr.Tanh => gs[v] * (Vector<T>.One - ys[v] * ys[v]),
-                        ScanInstr.Exp => gs[v] * ys[v],
-                        _ => Vector.ConditionalSelect(Vector.GreaterThan(ys[v], Vector<T>.Zero), gs[v], Vector<T>.Zero),
-                    };
-                i = ys.Length * Vector<T>.Count;
-            }
-            for (; i < y.Length; i++)
-                gx[i] = op switch
-                {
-                    ScanInstr.Sigmoid => g[i] * y[i] * (T.One - y[i]),
-                    ScanInstr.Tanh => g[i] * (T.One - y[i] * y[i]),
-                    ScanInstr.Exp => g[i] * y[i],
-                    _ => y[i] > T.Zero ? g[i] : T.Zero,
-                };
-        }
-
-        // The cotangent buffer of value r's batch rows [lo, hi) at step t, and whether to add into it (false: nothing
-        // is there yet, so it may be overwritten). Unless probing, the buffer counts as written from now on.
-        private (T[]? Array, int Offset, bool Add) Target(ScanRef r, int t, int lo, int hi, Part part, bool probe = false)
-        {
-            int row = RowSize(r), at = row == 0 ? 0 : lo * row;
-            switch (r.Source)
-            {
-                case ScanSource.Node:
-                {
-                    bool add = part.Has[r.Index];
-                    if (!probe) part.Has[r.Index] = true;
-                    var (a, o) = Cotangent(r.Index, t, lo);
-                    return (a, o, add);
-                }
-                case ScanSource.Carry:
-                {
-                    bool add = part.CarryHas[r.Index];
-                    if (!probe) part.CarryHas[r.Index] = true;
-                    return (_carryOut[r.Index], at, add);
-                }
-                case ScanSource.X: return (_gxs, t * _op._xShape.Size + at, true);
-                default: return (part.GExt[r.Index], 0, true);
-            }
-        }
-
-        // Adds g (the using node's rows [lo, hi)) into r's cotangent at step t, summed over the axes r was broadcast along.
-        private void Contribute(ScanRef r, int t, int lo, int hi, Part part, ReadOnlySpan<T> g)
-        {
-            var (into, offset, add) = Target(r, t, lo, hi, part);
-            if (into is null) return;
-            int row = RowSize(r), size = row == 0 ? ShapeOf(r).Size : (hi - lo) * row;
-            var dst = into.AsSpan(offset, size);
-            if (size == g.Length)
-            {
-                if (add) TensorPrimitives.Add(dst, g, dst);
-                else g.CopyTo(dst);
-            }
-            else if (size == 1) dst[0] = (add ? dst[0] : T.Zero) + TensorPrimitives.Sum(g);
-            else
-            {
-                if (!add) dst.Clear();
-                for (int i = 0; i < g.Length / size; i++) TensorPrimitives.Add(dst, g.Slice(i * size, size), dst);
-            }
-        }
-
-        // After the loop: g_W = Σ_t g_tᵀ a_t (a_tᵀ g_t for a matmul; one product per run of steps whose a_t lie one after
-        // another in one array), g_b = Σ g over every row of every step, and for a map of x_t itself g_xs = G W in one product.
-        private void AffineAfterLoop(ScanNode n, T[] perStep)
-        {
-            int wi = n.Inputs[1].Index;
-            var (outs, ins, outsFirst) = Weight(n);
-            int rows = n.Size / outs;
-            var a = n.Inputs[0];
-            int aSize = ShapeOf(a).Size;
-            for (int t0 = 0; t0 < _steps;)
-            {
-                var (arr, off) = Locate(a, t0);
-                int t1 = t0 + 1;
-                while (t1 < _steps && Locate(a, t1) is var (arr1, off1) && ReferenceEquals(arr1, arr) && off1 == off + (t1 - t0) * aSize) t1++;
-                int run = (t1 - t0) * rows;
-                if (outsFirst) Tensors.Gemm.Multiply(true, false, outs, ins, run, perStep, t0 * n.Size, arr, off, _gExt[wi], 0, accumulate: true);
-                else Tensors.Gemm.Multiply(true, false, ins, outs, run, arr, off, perStep, t0 * n.Size, _gExt[wi], 0, accumulate: true);
-                t0 = t1;
-            }
-            if (n.Inputs.Length == 3)
-            {
-                var gb = _gExt[n.Inputs[2].Index].AsSpan(0, outs);
-                for (int r = 0; r < _steps * rows; r++) TensorPrimitives.Add(gb, perStep.AsSpan(r * outs, outs), gb);
-            }
-            if (n.Hoisted)
-                Tensors.Gemm.Multiply(false, !outsFirst, _steps * rows, ins, outs, perStep, 0, _ext[wi], 0, _gxs, 0, accumulate: true, cacheB: true);
         }
     }
 }

@@ -19,7 +19,7 @@ internal sealed class ReluOp : BufferedPrimitive
         }
     }
 
-    private struct Bwd : IBinaryKernel
+    internal struct Bwd : IBinaryKernel
     {
         public static void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gy, Span<T> gx) where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -17,7 +17,7 @@ internal sealed class SigmoidOp : BufferedPrimitive
     }
 
     // gx = gy · y · (1 − y)
-    private struct Bwd : ILaneFormula
+    internal struct Bwd : ILaneFormula
     {
         public static T Apply<T>(T y, T g) where T : unmanaged, IFloatingPointIeee754<T> => g * y * (T.One - y);
 

@@ -17,7 +17,7 @@ internal sealed class TanhOp : BufferedPrimitive
     }
 
     // gx = gy · (1 − y²)
-    private struct Bwd : ILaneFormula
+    internal struct Bwd : ILaneFormula
     {
         public static T Apply<T>(T y, T g) where T : unmanaged, IFloatingPointIeee754<T> => g * (T.One - y * y);
 
