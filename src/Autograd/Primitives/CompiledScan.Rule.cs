@@ -128,35 +128,33 @@ internal sealed partial class CompiledScanOp
                         else Contribute(r, t, lo, hi, part, g);
                     break;
                 case ScanInstr.Sub:
+                {
                     Contribute(n.Inputs[0], t, lo, hi, part, g);
-                    TensorPrimitives.Negate(g, tmp);
-                    Contribute(n.Inputs[1], t, lo, hi, part, tmp);
+                    var o = Into(n.Inputs[1], t, lo, hi, part, n, tmp, out bool direct);
+                    TensorPrimitives.Negate(g, o);
+                    Deliver(n.Inputs[1], t, lo, hi, part, o, direct);
                     break;
+                }
                 case ScanInstr.Mul:
-                    Binary(ScanInstr.Mul, g, Value(n.Inputs[1], t, lo, hi), tmp, cols);
-                    Contribute(n.Inputs[0], t, lo, hi, part, tmp);
-                    Binary(ScanInstr.Mul, g, Value(n.Inputs[0], t, lo, hi), tmp, cols);
-                    Contribute(n.Inputs[1], t, lo, hi, part, tmp);
+                    for (int i = 0; i < 2; i++)
+                    {
+                        var o = Into(n.Inputs[i], t, lo, hi, part, n, tmp, out bool direct);
+                        Binary(ScanInstr.Mul, g, Value(n.Inputs[1 - i], t, lo, hi), o, cols);
+                        Deliver(n.Inputs[i], t, lo, hi, part, o, direct);
+                    }
                     break;
                 case ScanInstr.Neg:
-                    TensorPrimitives.Negate(g, tmp);
-                    Contribute(n.Inputs[0], t, lo, hi, part, tmp);
+                {
+                    var o = Into(n.Inputs[0], t, lo, hi, part, n, tmp, out bool direct);
+                    TensorPrimitives.Negate(g, o);
+                    Deliver(n.Inputs[0], t, lo, hi, part, o, direct);
                     break;
+                }
                 case ScanInstr.Sigmoid or ScanInstr.Tanh or ScanInstr.Exp or ScanInstr.Relu:
                 {
-                    // PERF: the first cotangent of a same-shaped input is written in place, not through the scratch buffer.
-                    var y = Value(new ScanRef(ScanSource.Node, k), t, lo, hi);
-                    var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part, probe: true);
-                    if (into is not null && !add && RowSize(n.Inputs[0]) == row && ShapeOf(n.Inputs[0]).Size == n.Size)
-                    {
-                        Activation(n.Instr, y, g, into.AsSpan(offset, len));
-                        Target(n.Inputs[0], t, lo, hi, part); // marks it written
-                    }
-                    else
-                    {
-                        Activation(n.Instr, y, g, tmp);
-                        Contribute(n.Inputs[0], t, lo, hi, part, tmp);
-                    }
+                    var o = Into(n.Inputs[0], t, lo, hi, part, n, tmp, out bool direct);
+                    Activation(n.Instr, Value(new ScanRef(ScanSource.Node, k), t, lo, hi), g, o);
+                    Deliver(n.Inputs[0], t, lo, hi, part, o, direct);
                     break;
                 }
                 case ScanInstr.Slice:
@@ -213,6 +211,22 @@ internal sealed partial class CompiledScanOp
                 case ScanSource.X: return (_gxs, t * _op._xShape.Size + at, true);
                 default: return (part.GExt[r.Index], 0, true);
             }
+        }
+
+        // PERF: where node n's rule writes input r's cotangent: in place when this is its first one this step and r has
+        // n's shape, else into the scratch `tmp` (then added in by Deliver). Saves a copy per input on most edges.
+        private Span<T> Into(ScanRef r, int t, int lo, int hi, Part part, ScanNode n, Span<T> tmp, out bool direct)
+        {
+            var (into, offset, add) = Target(r, t, lo, hi, part, probe: true);
+            direct = into is not null && !add && ShapeOf(r).Size == n.Size;
+            return direct ? into.AsSpan(offset, tmp.Length) : tmp;
+        }
+
+        // After a rule wrote into what Into gave it: marks a write in place, or adds the scratch into r's cotangent.
+        private void Deliver(ScanRef r, int t, int lo, int hi, Part part, ReadOnlySpan<T> written, bool direct)
+        {
+            if (direct) Target(r, t, lo, hi, part);
+            else Contribute(r, t, lo, hi, part, written);
         }
 
         // Adds g (the using node's rows [lo, hi)) into r's cotangent at step t, summed over the axes r was broadcast along.
