@@ -20,6 +20,36 @@ if (args is ["peak-w3", ..])
     Console.WriteLine($"W3 built-in, H = 512: {iterations} iterations of forward + backward");
     return;
 }
+// `-- w2-interleaved [windows] [seconds]` alternates W2's built-in layer and user-composed cell call by call, in this
+// process, and prints each window's medians and their ratio. BenchmarkDotNet runs the two one after the other, in two
+// processes, and on this shared machine they often land in different phases of its load: the ratio of two such runs moved
+// from 1.1 to 1.6 within minutes. Alternating gives both the same conditions.
+if (args is ["w2-interleaved", ..])
+{
+    var w2 = new W2_LstmCharLm();
+    w2.Setup();
+    int windows = args.Length > 1 ? int.Parse(args[1]) : 6;
+    double seconds = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3;
+    for (int w = 0; w <= windows; w++)
+    {
+        var (builtIn, composed) = (new List<double>(), new List<double>());
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed.TotalSeconds < seconds;)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            w2.BuiltIn();
+            long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+            w2.Composed();
+            builtIn.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
+            composed.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
+        }
+        builtIn.Sort();
+        composed.Sort();
+        double b = builtIn[builtIn.Count / 2], c = composed[composed.Count / 2];
+        // Window 0 is the warm-up (JIT tiers, pools filling).
+        Console.WriteLine($"window {w}{(w == 0 ? " (warm-up)" : "")}: {builtIn.Count} pairs, built-in median {b:F2} ms, composed {c:F2} ms, composed / built-in {c / b:F2}");
+    }
+    return;
+}
 // The benchmarks run under the .NET default GC (workstation, background). `--blocking-gc` runs them under the
 // non-concurrent workstation GC instead (<ConcurrentGarbageCollection>false</ConcurrentGarbageCollection> in an app's
 // project), which gives the young generation a larger budget: see docs/benchmarks.md for what it changes.
