@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Autograd;
@@ -47,6 +46,8 @@ internal sealed partial class CompiledScanOp
                 gy.AsSpan(at, _carryIn[i].Length).CopyTo(_carryIn[i]);
                 _carryInHas[i] = true;
             }
+            // Σ over every row of every step of a per-step cotangent, for the biases: once per buffer, which two products may share.
+            var columnSums = new T[]?[_nodes.Length];
             // Each product's cotangent at every step, for its weight's (and a hoisted map's input's) one product after the loop.
             for (int k = 0; k < _nodes.Length; k++)
                 if (_nodes[k].CotangentPerStep) _cotSteps[k] = ArrayPool<T>.Shared.Rent(_steps * _nodes[k].Size);
@@ -74,11 +75,11 @@ internal sealed partial class CompiledScanOp
                     for (int j = 0; j < _gExt.Length; j++) TensorPrimitives.Add(_gExt[j], parts[1].GExt[j], _gExt[j]);
                 for (int k = 0; k < _nodes.Length; k++)
                     if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul)
-                        AffineAfterLoop(_nodes[k], _cotSteps[_nodes[k].CotangentOf >= 0 ? _nodes[k].CotangentOf : k]!);
+                        AffineAfterLoop(_nodes[k], _nodes[k].CotangentOf >= 0 ? _nodes[k].CotangentOf : k, columnSums);
             }
             finally
             {
-                foreach (var g in _cotSteps.Concat(_cot).Concat(parts.Select(q => q.Tmp)))
+                foreach (var g in _cotSteps.Concat(_cot).Concat(parts.Select(q => q.Tmp)).Concat(columnSums))
                     if (g is not null) ArrayPool<T>.Shared.Return(g);
             }
             var result = new NDArray?[1 + carries + _ext.Length];
@@ -245,14 +246,16 @@ internal sealed partial class CompiledScanOp
             else
             {
                 if (!add) dst.Clear();
-                for (int i = 0; i < g.Length / size; i++) TensorPrimitives.Add(dst, g.Slice(i * size, size), dst);
+                Reduce.SumRows(g, g.Length / size, dst);
             }
         }
 
         // After the loop: g_W = Σ_t g_tᵀ a_t (a_tᵀ g_t for a matmul; one product per run of steps whose a_t lie one after
         // another in one array), g_b = Σ g over every row of every step, and for a map of x_t itself g_xs = G W in one product.
-        private void AffineAfterLoop(ScanNode n, T[] perStep)
+        // `owner` is the node whose per-step cotangent buffer holds n's.
+        private void AffineAfterLoop(ScanNode n, int owner, T[]?[] columnSums)
         {
+            T[] perStep = _cotSteps[owner]!;
             int wi = n.Inputs[1].Index;
             var (outs, ins, outsFirst) = Weight(n);
             int rows = n.Size / outs;
@@ -270,8 +273,14 @@ internal sealed partial class CompiledScanOp
             }
             if (n.Inputs.Length == 3)
             {
+                if (columnSums[owner] is null)
+                {
+                    columnSums[owner] = ArrayPool<T>.Shared.Rent(outs);
+                    columnSums[owner].AsSpan(0, outs).Clear();
+                    Reduce.SumRows<T>(perStep.AsSpan(0, _steps * n.Size), _steps * rows, columnSums[owner].AsSpan(0, outs));
+                }
                 var gb = _gExt[n.Inputs[2].Index].AsSpan(0, outs);
-                for (int r = 0; r < _steps * rows; r++) TensorPrimitives.Add(gb, perStep.AsSpan(r * outs, outs), gb);
+                TensorPrimitives.Add(gb, columnSums[owner].AsSpan(0, outs), gb);
             }
             if (n.Hoisted)
                 Tensors.Gemm.Multiply(false, !outsFirst, _steps * rows, ins, outs, perStep, 0, _ext[wi], 0, _gxs, 0, accumulate: true, cacheB: true);

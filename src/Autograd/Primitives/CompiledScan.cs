@@ -30,6 +30,7 @@ internal sealed partial class CompiledScanOp : Primitive
     // PERF: every value kept for the rule in one pooled array (one rent per call: the pool refills only as finalizers run).
     private readonly Residuals _stored = new(1);
     private readonly int[] _storedAt;   // per node: where its values [T · size] start in that array, or −1 if not kept
+    private readonly int _storedLength; // the array's length in use
 
     private CompiledScanOp(ScanProgram program, Tensor xs, IReadOnlyList<Tensor> init, bool reverse)
     {
@@ -39,8 +40,8 @@ internal sealed partial class CompiledScanOp : Primitive
         _xShape = xs.Shape.RemoveAxis(0);
         _carryShapes = init.Select(c => c.Shape).ToArray();
         _storedAt = new int[program.Nodes.Length];
-        for (int k = 0, at = 0; k < _storedAt.Length; k++)
-            (_storedAt[k], at) = program.Nodes[k].Stored ? (at, at + _steps * program.Nodes[k].Size) : (-1, at);
+        for (int k = 0; k < _storedAt.Length; k++)
+            (_storedAt[k], _storedLength) = program.Nodes[k].Stored ? (_storedLength, _storedLength + _steps * program.Nodes[k].Size) : (-1, _storedLength);
     }
 
     public override string Name => "scan";
@@ -137,8 +138,9 @@ internal sealed partial class CompiledScanOp : Primitive
                 ScanSource.X => (_xs, t * _op._xShape.Size),
                 ScanSource.Carry => (_init[r.Index], 0),
                 ScanSource.External => (_ext[r.Index], 0),
+                // Kept for every step; or a hoisted map's buffer, which holds every step too; or the one step buffer.
                 _ => _op._storedAt[r.Index] >= 0 ? (_op._stored.Get<T>(0)!, _op._storedAt[r.Index] + t * _nodes[r.Index].Size)
-                    : _scratch[r.Index] is { } step && _nodes[r.Index].Hoisted ? (step, t * _nodes[r.Index].Size) : (_scratch[r.Index]!, 0),
+                    : (_scratch[r.Index]!, _nodes[r.Index].Hoisted ? t * _nodes[r.Index].Size : 0),
             };
         }
 
@@ -170,8 +172,7 @@ internal sealed partial class CompiledScanOp : Primitive
 
         public NDArray Forward()
         {
-            int kept = _nodes.Select((n, k) => _op._storedAt[k] >= 0 ? _op._storedAt[k] + _steps * n.Size : 0).DefaultIfEmpty(0).Max();
-            _op._stored.Rent<T>(0, kept);
+            _op._stored.Rent<T>(0, _op._storedLength);
             for (int k = 0; k < _nodes.Length; k++)
             {
                 var n = _nodes[k];
