@@ -218,11 +218,12 @@ internal static unsafe class Gemm
                     int nc = Math.Min(ncBlock, n - jc);
                     // PERF: a transposed A (rsA = 1) already holds the mr values of each depth step side by side, as a
                     // packed panel does, only csA apart: when few B panels would reuse a packed A (n up to 4 NR), the
-                    // AVX-512 kernel reads its full row tiles in place and only a last partial tile is packed
+                    // vector kernels read its full row tiles in place and only a last partial tile is packed
                     // (zero-padded). Packing a 512 x 1600 gᵀ took 163 µs of the 1.05 ms weight gradient g_aᵀ h of a
                     // recurrent layer; in place, 512 x 32 x 1600 went 205 -> 125 µs. Wide products keep packing: 2048³
                     // with A transposed measured 15% slower read in place.
-                    bool direct = rsA == 1 && level == 2 && nc <= 4 * nr;
+                    // (The AVX2 kernel too: its packing is scalar, 15% of W2's time on an AVX2 machine before this.)
+                    bool direct = rsA == 1 && level >= 1 && nc <= 4 * nr;
                     for (int pc = 0; pc < k; pc += kcMax)
                     {
                         int kc = Math.Min(kcMax, k - pc);
@@ -288,7 +289,7 @@ internal static unsafe class Gemm
     /// <param name="level">Kernel level (see <see cref="KernelLevel"/>).</param>
     /// <param name="kc">Depth.</param>
     /// <param name="a">A micro-panel: the mr values of each depth step side by side.</param>
-    /// <param name="lda">Distance between depth steps of A: mr when packed (levels 1 and 0 take only packed panels).</param>
+    /// <param name="lda">Distance between depth steps of A: mr when packed (level 0 takes only packed panels).</param>
     /// <param name="b">Packed B micro-panel.</param>
     /// <param name="c">C tile.</param>
     /// <param name="ldc">Row stride of the C tile.</param>
@@ -299,7 +300,7 @@ internal static unsafe class Gemm
         switch (level)
         {
             case 2: GemmKernels.Kernel512(kc, a, lda, b, c, ldc, load); break;
-            case 1: GemmKernels.Kernel256(kc, a, b, c, ldc, load); break;
+            case 1: GemmKernels.Kernel256(kc, a, lda, b, c, ldc, load); break;
             default: GemmKernels.KernelScalar(kc, a, b, c, ldc, load); break;
         }
     }

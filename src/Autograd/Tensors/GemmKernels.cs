@@ -146,14 +146,15 @@ internal static unsafe class GemmKernels
 
     /// <summary>Vector256 kernel (AVX2 machines): a 6 x (2 * Vector256&lt;T&gt;.Count) tile.</summary>
     /// <param name="kc">Depth of the packed panels.</param>
-    /// <param name="a">Packed A micro-panel, kc x 6.</param>
+    /// <param name="a">A micro-panel, kc x 6: the 6 values of depth step p at <c>a[p * lda .. p * lda + 5]</c>.</param>
+    /// <param name="lda">Distance between depth steps of A: 6 when packed, the column stride of a transposed A read in place.</param>
     /// <param name="b">Packed B micro-panel, kc x NR.</param>
     /// <param name="c">Top-left of the C tile.</param>
     /// <param name="ldc">Row stride of C.</param>
     /// <param name="load">Add to C (true) or overwrite it (false).</param>
     // PERF: 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel256<T>(int kc, T* a, T* b, T* c, int ldc, bool load)
+    public static void Kernel256<T>(int kc, T* a, long lda, T* b, T* c, int ldc, bool load)
         where T : unmanaged
     {
         int w = Vector256<T>.Count;
@@ -175,7 +176,7 @@ internal static unsafe class GemmKernels
             c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
             x = Vector256.Create(a[5]);
             c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
-            a += MR256;
+            a += lda;
             b += 2 * w;
         }
         Store(c, c00, c01, load); c += ldc;
