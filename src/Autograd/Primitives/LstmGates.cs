@@ -116,12 +116,12 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
         {
             T ai = pre[j], af = pre[h + j], ag = pre[2 * h + j], ao = pre[3 * h + j];
             if (two) (ai, af, ag, ao) = (ai + pre2[j], af + pre2[h + j], ag + pre2[2 * h + j], ao + pre2[3 * h + j]);
-            T i = T.One / (T.One + T.Exp(-ai)), f = T.One / (T.One + T.Exp(-af)), g = T.One - two2 / (T.Exp(two2 * ag) + T.One),
-                o = T.One / (T.One + T.Exp(-ao));
+            T i = T.One / (T.One + Activation.Exp(-ai)), f = T.One / (T.One + Activation.Exp(-af)), g = T.One - two2 / (Activation.Exp(two2 * ag) + T.One),
+                o = T.One / (T.One + Activation.Exp(-ao));
             (act[j], act[h + j], act[2 * h + j], act[3 * h + j]) = (i, f, g, o);
             T c = f * c0[j] + i * g;
             c1[j] = c;
-            T tc = T.One - two2 / (T.Exp(two2 * c) + T.One);
+            T tc = T.One - two2 / (Activation.Exp(two2 * c) + T.One);
             if (keepTanh) act[4 * h + j] = tc;
             h1[j] = o * tc;
         }
@@ -201,7 +201,7 @@ internal static class Activation
             for (; j <= x.Length - Vector256<T>.Count; j += Vector256<T>.Count)
                 Sigmoid(Vector256.LoadUnsafe(ref xr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
         }
-        for (; j < x.Length; j++) y[j] = T.One / (T.One + T.Exp(-x[j]));
+        for (; j < x.Length; j++) y[j] = T.One / (T.One + Exp(-x[j]));
     }
 
     /// <summary>y = tanh x = 1 − 2 / (e²ˣ + 1); saturates to ±1 (e²ˣ = ∞ gives 1, e²ˣ = 0 gives −1).</summary>
@@ -216,7 +216,7 @@ internal static class Activation
             for (; j <= x.Length - Vector256<T>.Count; j += Vector256<T>.Count)
                 Tanh(Vector256.LoadUnsafe(ref xr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
         }
-        for (; j < x.Length; j++) y[j] = T.One - two / (T.Exp(two * x[j]) + T.One);
+        for (; j < x.Length; j++) y[j] = T.One - two / (Exp(two * x[j]) + T.One);
     }
 
     /// <summary>σ of one vector, as <see cref="Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/> computes it.</summary>
@@ -232,8 +232,54 @@ internal static class Activation
         return Vector256<T>.One - v2 / (Exp(v2 * x) + Vector256<T>.One);
     }
 
-    // PERF: Vector256.Exp is used rather than the 512-bit one, which measured about twice as slow on this machine.
+    // PERF: e^x for σ and tanh: float in float arithmetic (ExpSingle below), double through Vector256.Exp (the 512-bit
+    // one measured about twice as slow on an AVX-512 machine).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<T> Exp<T>(Vector256<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        typeof(T) == typeof(float) ? Vector256.Exp(x.AsSingle()).As<float, T>() : Vector256.Exp(x.AsDouble()).As<double, T>();
+        typeof(T) == typeof(float) ? ExpSingle(x.AsSingle()).As<float, T>() : Vector256.Exp(x.AsDouble()).As<double, T>();
+
+    // The scalar e^x of a row's tail, the same formulas as its vector lanes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T Exp<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float) ? T.CreateTruncating(ExpSingle(float.CreateTruncating(x))) : T.Exp(x);
+
+    // PERF: e^x in float arithmetic, Cephes' expf: x = n ln 2 + r with ln 2 in two parts (Cody–Waite), e^r by a degree-6
+    // polynomial, 2^n through the exponent bits; relative error about 1e-7. Vector256.Exp widens float to double, 1.23 ns
+    // per element on an AVX2 EPYC against 0.3 ns for this, and W2's built-in LSTM evaluates 1.2 M exponentials per step
+    // of training. x is clamped to [−87.33, 88], beyond which σ and tanh are saturated anyway (e^88 = 1.7e38 stands in
+    // for ∞, e^−87.33 = 1.2e−38 for 0); a NaN stays NaN.
+    private const float ExpLow = -87.33f, ExpHigh = 88f, Log2E = 1.44269504088896341f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
+    private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> ExpSingle(Vector256<float> x)
+    {
+        // The Native min, max and conversion are single instructions (the portable ones also order NaN and −0, which
+        // cannot occur once x is clamped and its NaN lanes are put back at the end).
+        var xc = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(ExpLow)), Vector256.Create(ExpHigh));
+        var n = Vector256.Round(xc * Log2E);
+        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), xc));
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P2));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P3));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
+        p = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
+        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), p * scale, x);
+    }
+
+    internal static float ExpSingle(float x)
+    {
+        if (float.IsNaN(x)) return x;
+        float xc = Math.Min(Math.Max(x, ExpLow), ExpHigh), n = MathF.Round(xc * Log2E);
+        float r = MathF.FusedMultiplyAdd(n, -Ln2Lo, MathF.FusedMultiplyAdd(n, -Ln2Hi, xc));
+        float p = MathF.FusedMultiplyAdd(P0, r, P1);
+        p = MathF.FusedMultiplyAdd(p, r, P2);
+        p = MathF.FusedMultiplyAdd(p, r, P3);
+        p = MathF.FusedMultiplyAdd(p, r, P4);
+        p = MathF.FusedMultiplyAdd(p, r, P5);
+        p = MathF.FusedMultiplyAdd(p, r * r, r) + 1f;
+        return p * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
+    }
 }

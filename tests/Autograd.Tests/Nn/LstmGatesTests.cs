@@ -107,6 +107,38 @@ public class LstmGatesTests
         ScanTests.Close(gc.BiasHh!, gf.BiasHh!, 11);
     }
 
+    // The float32 exponential behind the fused σ and tanh (Activation.ExpSingle, Cephes' expf) against Math.Exp: within
+    // 3e-7 relative over [-87, 88] (every point of a fine grid, both ends and 0), its vector lanes equal to its scalar
+    // tail bit for bit, σ and tanh saturated at ±∞ and large inputs (σ within 1e-37 of 0), and NaN passed through.
+    [Fact]
+    public void The_float32_exponential_is_accurate_its_lanes_match_its_tail_and_it_saturates()
+    {
+        var xs = new List<float> { -87f, 88f, 0f, -1e-8f, 1e-8f };
+        for (double x = -87; x <= 88; x += 0.0137) xs.Add((float)x);
+        var lanes = new float[8];
+        for (int k = 0; k + 8 <= xs.Count; k += 8)
+        {
+            System.Runtime.Intrinsics.Vector256.CopyTo(Autograd.Activation.ExpSingle(System.Runtime.Intrinsics.Vector256.Create(xs.GetRange(k, 8).ToArray())), lanes);
+            for (int l = 0; l < 8; l++)
+            {
+                float x = xs[k + l], scalar = Autograd.Activation.ExpSingle(x);
+                Assert.Equal(BitConverter.SingleToInt32Bits(scalar), BitConverter.SingleToInt32Bits(lanes[l]));
+                double exact = Math.Exp(x), rel = Math.Abs(scalar - exact) / exact;
+                Assert.True(rel <= 3e-7, $"exp({x}) = {scalar}, exact {exact}: relative error {rel:E2}");
+            }
+        }
+        Assert.True(float.IsNaN(Autograd.Activation.ExpSingle(float.NaN)));
+        float[] edges = [float.NegativeInfinity, -1000f, -90f, 90f, 1000f, float.PositiveInfinity, float.NaN];
+        var sig = new float[edges.Length];
+        var tanh = new float[edges.Length];
+        Autograd.Activation.Sigmoid<float>(edges, sig);
+        Autograd.Activation.Tanh<float>(edges, tanh);
+        Assert.All(sig[..3], v => Assert.InRange(v, 0f, 1e-37f)); // e^88 stands in for ∞: 6e-39, not 0
+        Assert.Equal(new float[] { 1f, 1f, 1f }, sig[3..6]);
+        Assert.Equal(new float[] { -1f, -1f, -1f, 1f, 1f, 1f }, tanh[..6]);
+        Assert.True(float.IsNaN(sig[6]) && float.IsNaN(tanh[6]));
+    }
+
     [Fact]
     public void Mismatched_shapes_are_rejected_with_both_shapes_named()
     {
