@@ -99,52 +99,46 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>Packs a 6 x 8 block (6 rows of 8 floats, rs apart) as 8 depth steps of 6 values (dst[q * 6 + i] =
-    /// src[i * rs + q]): the 8 x 8 transpose with two zero rows. Each step's vector is stored whole (its last two lanes
-    /// land on the next step's first two, which the next store overwrites), the last one exactly: nothing is written past
-    /// the 48 values.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose6x8(float* src, long rs, float* dst)
-    {
-        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + rs), r2 = Avx.LoadVector256(src + 2 * rs),
-            r3 = Avx.LoadVector256(src + 3 * rs), r4 = Avx.LoadVector256(src + 4 * rs), r5 = Avx.LoadVector256(src + 5 * rs);
-        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
-            t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), z = Vector256<float>.Zero;
-        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE),
-            s4 = Avx.Shuffle(t4, z, 0x44), s5 = Avx.Shuffle(t4, z, 0xEE), s6 = Avx.Shuffle(t5, z, 0x44), s7 = Avx.Shuffle(t5, z, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
-        Avx.Store(dst + 6, Avx.Permute2x128(s1, s5, 0x20));
-        Avx.Store(dst + 12, Avx.Permute2x128(s2, s6, 0x20));
-        Avx.Store(dst + 18, Avx.Permute2x128(s3, s7, 0x20));
-        Avx.Store(dst + 24, Avx.Permute2x128(s0, s4, 0x31));
-        Avx.Store(dst + 30, Avx.Permute2x128(s1, s5, 0x31));
-        Avx.Store(dst + 36, Avx.Permute2x128(s2, s6, 0x31));
-        var last = Avx.Permute2x128(s3, s7, 0x31);
-        Sse.Store(dst + 42, last.GetLower());
-        Sse.StoreLow(dst + 46, last.GetUpper());
-    }
-
     /// <summary>Writes the transpose of the 8 x 8 float tile at <paramref name="src"/> (rows <paramref name="rs"/> apart)
     /// to 64 contiguous floats: column p of the tile lands at <c>dst[8p .. 8p + 7]</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, long rs, float* dst)
+    private static void Transpose8x8(float* src, long rs, float* dst) =>
+        TransposeTile(Avx.LoadVector256(src), Avx.LoadVector256(src + rs), Avx.LoadVector256(src + 2 * rs), Avx.LoadVector256(src + 3 * rs),
+            Avx.LoadVector256(src + 4 * rs), Avx.LoadVector256(src + 5 * rs), Avx.LoadVector256(src + 6 * rs), Avx.LoadVector256(src + 7 * rs), dst, 8);
+
+    /// <summary>Packs a 6 x 8 block (6 rows of 8 floats, rs apart) as 8 depth steps of 6 values (dst[q * 6 + i] =
+    /// src[i * rs + q]): the 8 x 8 transpose with two zero rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose6x8(float* src, long rs, float* dst) =>
+        TransposeTile(Avx.LoadVector256(src), Avx.LoadVector256(src + rs), Avx.LoadVector256(src + 2 * rs), Avx.LoadVector256(src + 3 * rs),
+            Avx.LoadVector256(src + 4 * rs), Avx.LoadVector256(src + 5 * rs), Vector256<float>.Zero, Vector256<float>.Zero, dst, 6);
+
+    /// <summary>Column q of the 8 x 8 tile with rows r0..r7, its first <paramref name="step"/> (8 or 6) values at
+    /// <c>dst[q * step ..]</c>. With step 6 each column but the last is stored whole (its last two lanes land on the next
+    /// column's first two, which the next store overwrites) and the last exactly: nothing is written past 8·step values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeTile(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, int step)
     {
-        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + rs), r2 = Avx.LoadVector256(src + 2 * rs),
-            r3 = Avx.LoadVector256(src + 3 * rs), r4 = Avx.LoadVector256(src + 4 * rs), r5 = Avx.LoadVector256(src + 5 * rs),
-            r6 = Avx.LoadVector256(src + 6 * rs), r7 = Avx.LoadVector256(src + 7 * rs);
         // pairs of rows interleaved, then quadruples, then the 128-bit halves swapped into place
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
             t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
         Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE),
             s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
         Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
-        Avx.Store(dst + 8, Avx.Permute2x128(s1, s5, 0x20));
-        Avx.Store(dst + 16, Avx.Permute2x128(s2, s6, 0x20));
-        Avx.Store(dst + 24, Avx.Permute2x128(s3, s7, 0x20));
-        Avx.Store(dst + 32, Avx.Permute2x128(s0, s4, 0x31));
-        Avx.Store(dst + 40, Avx.Permute2x128(s1, s5, 0x31));
-        Avx.Store(dst + 48, Avx.Permute2x128(s2, s6, 0x31));
-        Avx.Store(dst + 56, Avx.Permute2x128(s3, s7, 0x31));
+        Avx.Store(dst + step, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2 * step, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3 * step, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4 * step, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5 * step, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6 * step, Avx.Permute2x128(s2, s6, 0x31));
+        var last = Avx.Permute2x128(s3, s7, 0x31);
+        if (step == 8) Avx.Store(dst + 7 * step, last);
+        else
+        {
+            Sse.Store(dst + 7 * step, last.GetLower());
+            Sse.StoreLow(dst + 7 * step + 4, last.GetUpper());
+        }
     }
 
     /// <summary>Packs a kc x nc block of op(B) into ceil(nc / nr) micro-panels of kc x nr values
