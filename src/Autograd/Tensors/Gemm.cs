@@ -222,7 +222,6 @@ internal static unsafe class Gemm
                     // (zero-padded). Packing a 512 x 1600 gᵀ took 163 µs of the 1.05 ms weight gradient g_aᵀ h of a
                     // recurrent layer; in place, 512 x 32 x 1600 went 205 -> 125 µs. Wide products keep packing: 2048³
                     // with A transposed measured 15% slower read in place.
-                    // (The AVX2 kernel too: its packing is scalar, 15% of W2's time on an AVX2 machine before this.)
                     bool direct = rsA == 1 && level >= 1 && nc <= 4 * nr;
                     for (int pc = 0; pc < k; pc += kcMax)
                     {

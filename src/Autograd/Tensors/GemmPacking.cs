@@ -26,10 +26,11 @@ internal static unsafe class GemmPacking
         {
             int rows = Math.Min(mr, mc - i0);
             T* src = a + i0 * rs;
-            if (rs == 1 && rows == mr && mr * sizeof(T) == 32 && Vector256.IsHardwareAccelerated)
+            if (rs == 1 && rows == mr && mr * sizeof(T) is 24 or 32 or 48 or 64 && Vector256.IsHardwareAccelerated)
             {
-                // PERF: transposed A, full panel of 32 bytes per depth step (8 floats): one vector copy per step.
-                for (int p = 0; p < kc; p++) Vector256.Store(Vector256.Load((byte*)(src + p * cs)), (byte*)(dst + p * mr));
+                // PERF: transposed A, full panel: the mr values of a depth step (6 or 8 floats or doubles, for the AVX2 and
+                // AVX-512 kernels) are contiguous, and copied as one or two vector moves instead of mr scalar ones.
+                for (int p = 0; p < kc; p++) CopyStep((byte*)(src + p * cs), (byte*)(dst + p * mr), mr * sizeof(T));
             }
             else if (cs == 1 && rows == 8 && mr == 8 && typeof(T) == typeof(float) && Avx.IsSupported)
             {
@@ -48,25 +49,6 @@ internal static unsafe class GemmPacking
                 for (; p + 8 <= kc; p += 8) Transpose6x8((float*)(src + p), rs, (float*)(dst + p * 6));
                 for (int i = 0; i < 6; i++)
                     for (int q = p; q < kc; q++) dst[q * 6 + i] = src[i * rs + q];
-            }
-            else if (rs == 1 && rows == mr && mr == 6 && Vector256.IsHardwareAccelerated)
-            {
-                // PERF: transposed A, full panel of the AVX2 kernel: 6 values per depth step (24 or 48 bytes), copied as
-                // two vector moves instead of six scalar ones.
-                for (int p = 0; p < kc; p++)
-                {
-                    byte* s = (byte*)(src + p * cs), d = (byte*)(dst + p * 6);
-                    if (sizeof(T) == 4)
-                    {
-                        Vector128.Store(Vector128.Load(s), d);
-                        *(ulong*)(d + 16) = *(ulong*)(s + 16);
-                    }
-                    else
-                    {
-                        Vector256.Store(Vector256.Load(s), d);
-                        Vector128.Store(Vector128.Load(s + 32), d + 32);
-                    }
-                }
             }
             else if (rs == 1)
             {
@@ -97,6 +79,21 @@ internal static unsafe class GemmPacking
             }
             dst += mr * kc;
         }
+    }
+
+    /// <summary>Copies one depth step of a transposed A: <paramref name="bytes"/> (24, 32, 48 or 64) as at most two moves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyStep(byte* s, byte* d, int bytes)
+    {
+        if (bytes == 24)
+        {
+            Vector128.Store(Vector128.Load(s), d);
+            *(ulong*)(d + 16) = *(ulong*)(s + 16);
+            return;
+        }
+        Vector256.Store(Vector256.Load(s), d);
+        if (bytes == 48) Vector128.Store(Vector128.Load(s + 32), d + 32);
+        else if (bytes == 64) Vector256.Store(Vector256.Load(s + 32), d + 32);
     }
 
     /// <summary>Writes the transpose of the 8 x 8 float tile at <paramref name="src"/> (rows <paramref name="rs"/> apart)
