@@ -166,8 +166,7 @@ internal sealed partial class CompiledScanOp : Primitive
                 body(0, _batch);
                 return;
             }
-            int half = (_batch / 2 + 7) & ~7; // a multiple of the 8-row micro-tile
-            Parallel.Invoke(() => body(0, half), () => body(half, _batch));
+            RowHalves.Split(_batch, body);
         }
 
         public NDArray Forward()
