@@ -32,23 +32,16 @@ internal static unsafe class GemmPacking
                 // AVX-512 kernels) are contiguous, and copied as one or two vector moves instead of mr scalar ones.
                 for (int p = 0; p < kc; p++) CopyStep((byte*)(src + p * cs), (byte*)(dst + p * mr), mr * sizeof(T));
             }
-            else if (cs == 1 && rows == 8 && mr == 8 && typeof(T) == typeof(float) && Avx.IsSupported)
+            else if (cs == 1 && mr is 6 or 8 && typeof(T) == typeof(float) && Avx.IsSupported)
             {
-                // PERF: row-major float A, full 8-row panel: 8 x 8 tiles transposed in registers instead of a scalar
-                // scatter (the packing of a row-major A was a third of the GEMM time for narrow products, n <= 128).
+                // PERF: row-major float A (6-row panels for the AVX2 kernel, 8-row for the AVX-512 one): 8 x 8 tiles
+                // transposed in registers, missing rows of a last partial panel as zeros, instead of a scalar scatter
+                // (packing a row-major A was a third of the GEMM time for narrow products, n <= 128, and 15% of W2 on an
+                // AVX2 machine; a recurrent step's 16-row half has a 4-row last panel).
                 int p = 0;
-                for (; p + 8 <= kc; p += 8) Transpose8x8((float*)(src + p), rs, (float*)(dst + p * 8));
-                for (int i = 0; i < 8; i++)
-                    for (int q = p; q < kc; q++) dst[q * 8 + i] = src[i * rs + q];
-            }
-            else if (cs == 1 && rows == 6 && mr == 6 && typeof(T) == typeof(float) && Avx.IsSupported)
-            {
-                // PERF: row-major float A, full 6-row panel of the AVX2 kernel: 6 x 8 tiles transposed in registers (a
-                // scalar scatter packed at 1-2 values per ns: 15% of W2 on an AVX2 machine went to packing A).
-                int p = 0;
-                for (; p + 8 <= kc; p += 8) Transpose6x8((float*)(src + p), rs, (float*)(dst + p * 6));
-                for (int i = 0; i < 6; i++)
-                    for (int q = p; q < kc; q++) dst[q * 6 + i] = src[i * rs + q];
+                for (; p + 8 <= kc; p += 8) TransposeRows((float*)(src + p), rs, rows, (float*)(dst + p * mr), mr);
+                for (int i = 0; i < mr; i++)
+                    for (int q = p; q < kc; q++) dst[q * mr + i] = i < rows ? src[i * rs + q] : default;
             }
             else if (rs == 1)
             {
@@ -96,19 +89,18 @@ internal static unsafe class GemmPacking
         else if (bytes == 64) Vector256.Store(Vector256.Load(s + 32), d + 32);
     }
 
-    /// <summary>Writes the transpose of the 8 x 8 float tile at <paramref name="src"/> (rows <paramref name="rs"/> apart)
-    /// to 64 contiguous floats: column p of the tile lands at <c>dst[8p .. 8p + 7]</c>.</summary>
+    /// <summary>Packs <paramref name="rows"/> rows of 8 floats (<paramref name="rs"/> apart) as 8 depth steps of
+    /// <paramref name="step"/> (6 or 8) values, dst[q * step + i] = src[i * rs + q], rows past <paramref name="rows"/>
+    /// as zeros: the 8 x 8 transpose of the rows there are.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, long rs, float* dst) =>
-        TransposeTile(Avx.LoadVector256(src), Avx.LoadVector256(src + rs), Avx.LoadVector256(src + 2 * rs), Avx.LoadVector256(src + 3 * rs),
-            Avx.LoadVector256(src + 4 * rs), Avx.LoadVector256(src + 5 * rs), Avx.LoadVector256(src + 6 * rs), Avx.LoadVector256(src + 7 * rs), dst, 8);
+    private static void TransposeRows(float* src, long rs, int rows, float* dst, int step) =>
+        TransposeTile(Row(src, rs, 0, rows), Row(src, rs, 1, rows), Row(src, rs, 2, rows), Row(src, rs, 3, rows),
+            Row(src, rs, 4, rows), Row(src, rs, 5, rows), Row(src, rs, 6, rows), Row(src, rs, 7, rows), dst, step);
 
-    /// <summary>Packs a 6 x 8 block (6 rows of 8 floats, rs apart) as 8 depth steps of 6 values (dst[q * 6 + i] =
-    /// src[i * rs + q]): the 8 x 8 transpose with two zero rows.</summary>
+    /// <summary>Row <paramref name="i"/> of a tile, or zeros past its last row (never read).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose6x8(float* src, long rs, float* dst) =>
-        TransposeTile(Avx.LoadVector256(src), Avx.LoadVector256(src + rs), Avx.LoadVector256(src + 2 * rs), Avx.LoadVector256(src + 3 * rs),
-            Avx.LoadVector256(src + 4 * rs), Avx.LoadVector256(src + 5 * rs), Vector256<float>.Zero, Vector256<float>.Zero, dst, 6);
+    private static Vector256<float> Row(float* src, long rs, int i, int rows) =>
+        i < rows ? Avx.LoadVector256(src + i * rs) : Vector256<float>.Zero;
 
     /// <summary>Column q of the 8 x 8 tile with rows r0..r7, its first <paramref name="step"/> (8 or 6) values at
     /// <c>dst[q * step ..]</c>. With step 6 each column but the last is stored whole (its last two lanes land on the next

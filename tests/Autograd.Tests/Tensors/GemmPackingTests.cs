@@ -13,6 +13,7 @@ public unsafe class GemmPackingTests
     [Theory]
     [InlineData(6, 6, 8)]    // one full 6-row panel, one 6 x 8 tile
     [InlineData(6, 13, 21)]  // full panels, a partial one, tiles and a depth tail
+    [InlineData(6, 16, 24)]  // a recurrent step's 16-row half: a 4-row last panel, transposed with zero rows
     [InlineData(8, 16, 8)]   // the 8 x 8 transpose
     [InlineData(8, 19, 37)]
     [InlineData(4, 9, 5)]    // the generic paths
