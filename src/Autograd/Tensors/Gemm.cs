@@ -246,13 +246,13 @@ internal static unsafe class Gemm
                                     T* ap = inPlace ? a + (ic + ir) * rsA + pc * csA : packA + (long)(ir - full) * kc;
                                     long lda = inPlace ? csA : mr;
                                     T* cp = c + (long)(ic + ir) * ldc + jc + jr;
-                                    if (nrows == mr && ncols == nr)
+                                    if (ncols == nr && (nrows == mr || level == 1 && nrows is 2 or 4))
                                     {
-                                        Kernel(level, kc, ap, lda, bp, cp, ldc, load);
+                                        Kernel(level, nrows, kc, ap, lda, bp, cp, ldc, load);
                                     }
                                     else
                                     {
-                                        Kernel(level, kc, ap, lda, bp, tile, nr, false);
+                                        Kernel(level, nrows, kc, ap, lda, bp, tile, nr, false);
                                         for (int i = 0; i < nrows; i++)
                                         {
                                             T* dst = cp + (long)i * ldc;
@@ -286,6 +286,8 @@ internal static unsafe class Gemm
 
     /// <summary>Runs the micro-kernel of the given level.</summary>
     /// <param name="level">Kernel level (see <see cref="KernelLevel"/>).</param>
+    /// <param name="rows">Rows of the tile that are needed. The AVX2 kernel computes and writes 2, 4 or 6 rows, the
+    /// fewest that cover them; the others always a full tile.</param>
     /// <param name="kc">Depth.</param>
     /// <param name="a">A micro-panel: the mr values of each depth step side by side.</param>
     /// <param name="lda">Distance between depth steps of A: mr when packed (level 0 takes only packed panels).</param>
@@ -293,13 +295,15 @@ internal static unsafe class Gemm
     /// <param name="c">C tile.</param>
     /// <param name="ldc">Row stride of the C tile.</param>
     /// <param name="load">Add to C instead of overwriting it.</param>
-    private static void Kernel<T>(int level, int kc, T* a, long lda, T* b, T* c, int ldc, bool load)
+    private static void Kernel<T>(int level, int rows, int kc, T* a, long lda, T* b, T* c, int ldc, bool load)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (level)
         {
             case 2: GemmKernels.Kernel512(kc, a, lda, b, c, ldc, load); break;
-            case 1: GemmKernels.Kernel256(kc, a, lda, b, c, ldc, load); break;
+            case 1 when rows <= 2: GemmKernels.Kernel256<T, GemmKernels.Two>(kc, a, lda, b, c, ldc, load); break;
+            case 1 when rows <= 4: GemmKernels.Kernel256<T, GemmKernels.Four>(kc, a, lda, b, c, ldc, load); break;
+            case 1: GemmKernels.Kernel256<T, GemmKernels.Six>(kc, a, lda, b, c, ldc, load); break;
             default: GemmKernels.KernelScalar(kc, a, b, c, ldc, load); break;
         }
     }

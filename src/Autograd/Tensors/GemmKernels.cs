@@ -144,18 +144,24 @@ internal static unsafe class GemmKernels
         Store(c, c70, c71, load);
     }
 
-    /// <summary>Vector256 kernel (AVX2 machines): a 6 x (2 * Vector256&lt;T&gt;.Count) tile.</summary>
+    /// <summary>Vector256 kernel (AVX2 machines): an R x (2 * Vector256&lt;T&gt;.Count) tile, R = 6 for full tiles and
+    /// 4 or 2 for the last rows of a block (a recurrent step's 16-row half ends in 4 rows, a 32-row one in 2), which would
+    /// otherwise cost a whole 6-row pass.</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <typeparam name="R">The tile's rows: <see cref="Six"/>, <see cref="Four"/> or <see cref="Two"/>.</typeparam>
     /// <param name="kc">Depth of the packed panels.</param>
-    /// <param name="a">A micro-panel, kc x 6: the 6 values of depth step p at <c>a[p * lda .. p * lda + 5]</c>.</param>
+    /// <param name="a">A micro-panel, kc x 6: the values of depth step p at <c>a[p * lda ..]</c> (R of them are read).</param>
     /// <param name="lda">Distance between depth steps of A: 6 when packed, the column stride of a transposed A read in place.</param>
     /// <param name="b">Packed B micro-panel, kc x NR.</param>
-    /// <param name="c">Top-left of the C tile.</param>
+    /// <param name="c">Top-left of the C tile; R rows are written.</param>
     /// <param name="ldc">Row stride of C.</param>
     /// <param name="load">Add to C (true) or overwrite it (false).</param>
-    // PERF: 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers.
+    // PERF: 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers. R is a JIT-time constant (one
+    // compiled kernel per row count), so the rows a kernel does not have cost nothing: 4 rows take 2/3 of the 6-row time
+    // (FMA-bound), 2 rows a third (load-bound).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel256<T>(int kc, T* a, long lda, T* b, T* c, int ldc, bool load)
-        where T : unmanaged
+    public static void Kernel256<T, R>(int kc, T* a, long lda, T* b, T* c, int ldc, bool load)
+        where T : unmanaged where R : struct, IRows
     {
         int w = Vector256<T>.Count;
         Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -168,24 +174,52 @@ internal static unsafe class GemmKernels
             c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
             x = Vector256.Create(a[1]);
             c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
-            x = Vector256.Create(a[2]);
-            c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
-            x = Vector256.Create(a[3]);
-            c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
-            x = Vector256.Create(a[4]);
-            c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
-            x = Vector256.Create(a[5]);
-            c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            if (R.Count > 2)
+            {
+                x = Vector256.Create(a[2]);
+                c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+                x = Vector256.Create(a[3]);
+                c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            }
+            if (R.Count > 4)
+            {
+                x = Vector256.Create(a[4]);
+                c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+                x = Vector256.Create(a[5]);
+                c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            }
             a += lda;
             b += 2 * w;
         }
         Store(c, c00, c01, load); c += ldc;
-        Store(c, c10, c11, load); c += ldc;
-        Store(c, c20, c21, load); c += ldc;
-        Store(c, c30, c31, load); c += ldc;
-        Store(c, c40, c41, load); c += ldc;
-        Store(c, c50, c51, load);
+        Store(c, c10, c11, load);
+        if (R.Count > 2)
+        {
+            c += ldc; Store(c, c20, c21, load);
+            c += ldc; Store(c, c30, c31, load);
+        }
+        if (R.Count > 4)
+        {
+            c += ldc; Store(c, c40, c41, load);
+            c += ldc; Store(c, c50, c51, load);
+        }
     }
+
+    /// <summary>A tile's row count as a type, so that each row count gets its own compiled kernel.</summary>
+    public interface IRows
+    {
+        /// <summary>Rows of the tile.</summary>
+        static abstract int Count { get; }
+    }
+
+    /// <summary>Six rows: the AVX2 kernel's full tile.</summary>
+    public readonly struct Six : IRows { public static int Count => 6; }
+
+    /// <summary>Four rows.</summary>
+    public readonly struct Four : IRows { public static int Count => 4; }
+
+    /// <summary>Two rows.</summary>
+    public readonly struct Two : IRows { public static int Count => 2; }
 
     /// <summary>Portable scalar kernel: a 4 x 4 tile with the accumulators in locals.</summary>
     /// <param name="kc">Depth of the packed panels.</param>
