@@ -3,37 +3,17 @@ using Autograd.Tensors;
 
 namespace Autograd.Tests.Tensors;
 
-/// <summary><see cref="RowHalves.Split"/> shares its two halves between the caller and a helper thread: every row is
-/// covered exactly once whoever takes which half, also when several threads split at once, the caller never waits for a
-/// helper that has not started, and a failure in either half reaches the caller.</summary>
-[Collection(nameof(RowHalvesTests))] // alone: a split from another test could replace a job before the helper takes it
+/// <summary><see cref="RowHalves.Split"/> shares its two halves between the caller and a helper: every row is covered
+/// exactly once whoever takes which half, the caller never waits for a helper that has not started, and a failure in
+/// either half reaches the caller.</summary>
 public class RowHalvesTests
 {
-    [Fact]
-    public void The_helper_takes_a_half_also_after_it_has_gone_to_sleep()
-    {
-        for (int round = 0; round < 3; round++)
-        {
-            Thread.Sleep(20); // far longer than the helper spins for a next job: it is asleep now
-            using var both = new CountdownEvent(2);
-            var threads = new int[2];
-            RowHalves.Split(32, (lo, hi) =>
-            {
-                threads[lo == 0 ? 0 : 1] = Environment.CurrentManagedThreadId;
-                both.Signal();
-                // Each half waits for the other to start: only a helper running beside the caller lets both finish.
-                if (!both.Wait(TimeSpan.FromSeconds(10))) throw new TimeoutException("the helper did not take the other half");
-            });
-            Assert.NotEqual(threads[0], threads[1]);
-        }
-    }
-
     [Theory]
     [InlineData(2)]
     [InlineData(16)]
     [InlineData(33)]
     [InlineData(64)]
-    public void Every_row_is_covered_once_with_the_helper_thread(int rows)
+    public void Every_row_is_covered_once_with_the_thread_pool(int rows)
     {
         for (int round = 0; round < 200; round++)
         {
@@ -44,24 +24,6 @@ public class RowHalvesTests
             });
             Assert.All(hits, h => Assert.Equal(1, h));
         }
-    }
-
-    [Fact]
-    public async Task Splits_from_several_threads_at_once_all_finish_and_cover_their_rows_once()
-    {
-        // The helper holds one job at a time: a newer job replaces one it has not picked up, whose caller then runs it.
-        var hits = new int[4][];
-        var callers = Enumerable.Range(0, 4).Select(c => Task.Run(() =>
-        {
-            hits[c] = new int[48];
-            for (int round = 0; round < 500; round++)
-                RowHalves.Split(48, (lo, hi) =>
-                {
-                    for (int r = lo; r < hi; r++) Interlocked.Increment(ref hits[c][r]);
-                });
-        })).ToArray();
-        await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.All(hits, h => Assert.All(h, n => Assert.Equal(500, n)));
     }
 
     [Fact]
@@ -120,6 +82,3 @@ public class RowHalvesTests
         Assert.Equal(1, finished);
     }
 }
-
-[CollectionDefinition(nameof(RowHalvesTests), DisableParallelization = true)]
-public class RowHalvesCollection;
