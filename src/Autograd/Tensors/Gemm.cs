@@ -174,7 +174,8 @@ internal static unsafe class Gemm
     };
 
     /// <summary>Single-threaded packed GEMM: loops jc (nc) → pc (kc, pack B) → ic (mc, pack A) → jr (NR) → ir (MR)
-    /// around the micro-kernel. Edge tiles go through a small stack tile and are then copied into C.</summary>
+    /// around the micro-kernel. Edge tiles go through a small stack tile and are then copied into C, except the AVX2
+    /// kernel's full-width tiles of 2 or 4 rows, which its short variants write in place.</summary>
     /// <param name="level">Kernel level (see <see cref="KernelLevel"/>).</param>
     /// <param name="m">Rows of C.</param>
     /// <param name="n">Columns of C.</param>

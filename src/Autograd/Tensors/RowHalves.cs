@@ -71,7 +71,7 @@ internal static class RowHalves
         public void Wait()
         {
             var spin = new SpinWait();
-            while (Volatile.Read(ref _finished) < 2) spin.SpinOnce(sleep1Threshold: -1); // no 1 ms sleeps: a half takes microseconds
+            while (Volatile.Read(ref _finished) < 2) spin.SpinOnce(sleep1Threshold: -1); // no 1 ms sleeps: a half takes far less
             if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
         }
     }
