@@ -111,17 +111,15 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
                 (o * tc).StoreUnsafe(ref hr, u);
             }
         }
-        var two2 = T.One + T.One;
         for (; j < h; j++)
         {
             T ai = pre[j], af = pre[h + j], ag = pre[2 * h + j], ao = pre[3 * h + j];
             if (two) (ai, af, ag, ao) = (ai + pre2[j], af + pre2[h + j], ag + pre2[2 * h + j], ao + pre2[3 * h + j]);
-            T i = T.One / (T.One + Activation.Exp(-ai)), f = T.One / (T.One + Activation.Exp(-af)), g = T.One - two2 / (Activation.Exp(two2 * ag) + T.One),
-                o = T.One / (T.One + Activation.Exp(-ao));
+            T i = Activation.Sigmoid(ai), f = Activation.Sigmoid(af), g = Activation.Tanh(ag), o = Activation.Sigmoid(ao);
             (act[j], act[h + j], act[2 * h + j], act[3 * h + j]) = (i, f, g, o);
             T c = f * c0[j] + i * g;
             c1[j] = c;
-            T tc = T.One - two2 / (Activation.Exp(two2 * c) + T.One);
+            T tc = Activation.Tanh(c);
             if (keepTanh) act[4 * h + j] = tc;
             h1[j] = o * tc;
         }
@@ -201,14 +199,13 @@ internal static class Activation
             for (; j <= x.Length - Vector256<T>.Count; j += Vector256<T>.Count)
                 Sigmoid(Vector256.LoadUnsafe(ref xr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
         }
-        for (; j < x.Length; j++) y[j] = T.One / (T.One + Exp(-x[j]));
+        for (; j < x.Length; j++) y[j] = Sigmoid(x[j]);
     }
 
     /// <summary>y = tanh x = 1 − 2 / (e²ˣ + 1); saturates to ±1 (e²ˣ = ∞ gives 1, e²ˣ = 0 gives −1).</summary>
     public static void Tanh<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
-        var two = T.One + T.One;
         if (Vector256.IsHardwareAccelerated)
         {
             ref T xr = ref MemoryMarshal.GetReference(x);
@@ -216,7 +213,7 @@ internal static class Activation
             for (; j <= x.Length - Vector256<T>.Count; j += Vector256<T>.Count)
                 Tanh(Vector256.LoadUnsafe(ref xr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
         }
-        for (; j < x.Length; j++) y[j] = T.One - two / (Exp(two * x[j]) + T.One);
+        for (; j < x.Length; j++) y[j] = Tanh(x[j]);
     }
 
     /// <summary>σ of one vector, as <see cref="Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/> computes it.</summary>
@@ -238,9 +235,21 @@ internal static class Activation
     private static Vector256<T> Exp<T>(Vector256<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
         typeof(T) == typeof(float) ? ExpSingle(x.AsSingle()).As<float, T>() : Vector256.Exp(x.AsDouble()).As<double, T>();
 
+    /// <summary>σ of one value (a row's tail), the same formula as the vector lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sigmoid<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => T.One / (T.One + Exp(-x));
+
+    /// <summary>tanh of one value (a row's tail), the same formula as the vector lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Tanh<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var two = T.One + T.One;
+        return T.One - two / (Exp(two * x) + T.One);
+    }
+
     // The scalar e^x of a row's tail, the same formulas as its vector lanes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static T Exp<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> =>
+    private static T Exp<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> =>
         typeof(T) == typeof(float) ? T.CreateTruncating(ExpSingle(float.CreateTruncating(x))) : T.Exp(x);
 
     // PERF: e^x in float arithmetic, Cephes' expf: x = n ln 2 + r with ln 2 in two parts (Cody–Waite), e^r by a degree-6

@@ -247,7 +247,7 @@ internal static unsafe class Gemm
                                     T* ap = inPlace ? a + (ic + ir) * rsA + pc * csA : packA + (long)(ir - full) * kc;
                                     long lda = inPlace ? csA : mr;
                                     T* cp = c + (long)(ic + ir) * ldc + jc + jr;
-                                    if (ncols == nr && (nrows == mr || level == 1 && nrows is 2 or 4))
+                                    if (ncols == nr && KernelRows(level, nrows) == nrows)
                                     {
                                         Kernel(level, nrows, kc, ap, lda, bp, cp, ldc, load);
                                     }
@@ -287,8 +287,7 @@ internal static unsafe class Gemm
 
     /// <summary>Runs the micro-kernel of the given level.</summary>
     /// <param name="level">Kernel level (see <see cref="KernelLevel"/>).</param>
-    /// <param name="rows">Rows of the tile that are needed. The AVX2 kernel computes and writes 2, 4 or 6 rows, the
-    /// fewest that cover them; the others always a full tile.</param>
+    /// <param name="rows">Rows of the tile that are needed; the kernel writes <see cref="KernelRows"/> rows.</param>
     /// <param name="kc">Depth.</param>
     /// <param name="a">A micro-panel: the mr values of each depth step side by side.</param>
     /// <param name="lda">Distance between depth steps of A: mr when packed (level 0 takes only packed panels).</param>
@@ -302,12 +301,24 @@ internal static unsafe class Gemm
         switch (level)
         {
             case 2: GemmKernels.Kernel512(kc, a, lda, b, c, ldc, load); break;
-            case 1 when rows <= 2: GemmKernels.Kernel256<T, GemmKernels.Two>(kc, a, lda, b, c, ldc, load); break;
-            case 1 when rows <= 4: GemmKernels.Kernel256<T, GemmKernels.Four>(kc, a, lda, b, c, ldc, load); break;
+            case 1 when KernelRows(1, rows) == 2: GemmKernels.Kernel256<T, GemmKernels.Two>(kc, a, lda, b, c, ldc, load); break;
+            case 1 when KernelRows(1, rows) == 4: GemmKernels.Kernel256<T, GemmKernels.Four>(kc, a, lda, b, c, ldc, load); break;
             case 1: GemmKernels.Kernel256<T, GemmKernels.Six>(kc, a, lda, b, c, ldc, load); break;
             default: GemmKernels.KernelScalar(kc, a, b, c, ldc, load); break;
         }
     }
+
+    /// <summary>Rows that the kernel of <paramref name="level"/> computes and writes for a tile of which
+    /// <paramref name="rows"/> are needed: the AVX2 kernel has 2-, 4- and 6-row variants, the others one full tile.</summary>
+    /// <param name="level">Kernel level (see <see cref="KernelLevel"/>).</param>
+    /// <param name="rows">Rows needed (at most the tile's).</param>
+    /// <returns>Rows written, at least <paramref name="rows"/>.</returns>
+    private static int KernelRows(int level, int rows) => level switch
+    {
+        2 => GemmKernels.MR512,
+        1 => rows <= 2 ? 2 : rows <= 4 ? 4 : GemmKernels.MR256,
+        _ => GemmKernels.MRScalar,
+    };
 
     /// <summary>Block size for splitting <paramref name="total"/> into the fewest blocks of at most
     /// <paramref name="max"/>, made as even as possible and rounded up to a multiple of <paramref name="unit"/>.</summary>
