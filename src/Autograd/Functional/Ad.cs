@@ -8,13 +8,15 @@ namespace Autograd;
 public static class Ad
 {
     /// <summary>f(p) and ∂f/∂p for a function returning a one-element tensor. The value comes back as a plain
-    /// leaf (as in JAX): keeping it, e.g. in a list of losses, does not keep the traced graph alive.</summary>
+    /// leaf (as in JAX): keeping it, e.g. in a list of losses, does not keep the traced graph alive. The arrays a
+    /// sequence node keeps for its rule go back to the pool during the sweep; a tensor kept from inside f can still be
+    /// differentiated again, as its node then runs its forward pass once more for them.</summary>
     public static (Tensor Value, P Grad) ValueAndGrad<P>(Func<P, Tensor> f, P primal)
     {
         var (leaves, p) = Trace(primal);
         var y = f(p);
         RequireScalar(y, "ValueAndGrad");
-        return (Ops.StopGradient(y), Tree.Rebuild(primal, Pull(y, NDArray.Full(y.Shape, 1.0, y.DType), leaves)));
+        return (Ops.StopGradient(y), Tree.Rebuild(primal, Pull(y, NDArray.Full(y.Shape, 1.0, y.DType), leaves, last: true)));
     }
 
     /// <summary>f(p) with an auxiliary result (JAX's <c>has_aux</c>: a final RNN state, a metric) and ∂value/∂p.
@@ -26,7 +28,7 @@ public static class Ad
         var (leaves, p) = Trace(primal);
         var (y, aux) = f(p);
         RequireScalar(y, "ValueAndGrad");
-        return (Ops.StopGradient(y), Detach(aux), Tree.Rebuild(primal, Pull(y, NDArray.Full(y.Shape, 1.0, y.DType), leaves)));
+        return (Ops.StopGradient(y), Detach(aux), Tree.Rebuild(primal, Pull(y, NDArray.Full(y.Shape, 1.0, y.DType), leaves, last: true)));
     }
 
     /// <summary>∂f/∂p for a function returning a one-element tensor.</summary>
@@ -73,11 +75,12 @@ public static class Ad
         return (leaves, Tree.Rebuild(primal, leaves));
     }
 
-    private static Tensor[] Pull(Tensor y, NDArray seed, List<Tensor> leaves)
+    // last: the graph is dropped after this sweep (Backward.Run), as ValueAndGrad returns only detached values.
+    private static Tensor[] Pull(Tensor y, NDArray seed, List<Tensor> leaves, bool last = false)
     {
         if (!seed.Shape.Equals(y.Shape))
             throw new ShapeMismatchException($"Vjp: the cotangent has shape {seed.Shape} but the function's output has shape {y.Shape}.");
-        return Backward.Run(y, seed, leaves).Select(g => new Tensor(g)).ToArray();
+        return Backward.Run(y, seed, leaves, last).Select(g => new Tensor(g)).ToArray();
     }
 
     private static void RequireScalar(Tensor y, string op)

@@ -15,8 +15,10 @@ internal static class Backward
     }
 
     /// <summary>d⟨seed, y⟩ / d wrt for each node in <paramref name="wrt"/>; zeros where y does not depend on it.
+    /// <paramref name="last"/>: the caller drops the graph after this sweep (<see cref="Ad.ValueAndGrad{P}"/>), so each
+    /// node's kept arrays (<see cref="Primitive.Kept"/>) go back to the pool as soon as its rule has run.
     /// <paramref name="denseRangeLimit"/>: see <see cref="NodeTable.Collect"/>.</summary>
-    public static NDArray[] Run(Tensor y, NDArray seed, IReadOnlyList<Tensor> wrt, long denseRangeLimit = NodeTable.DenseRangeLimit)
+    public static NDArray[] Run(Tensor y, NDArray seed, IReadOnlyList<Tensor> wrt, bool last = false, long denseRangeLimit = NodeTable.DenseRangeLimit)
     {
         if (!seed.Shape.Equals(y.Shape))
             throw new ShapeMismatchException($"Backward: the cotangent has shape {seed.Shape} but the output has shape {y.Shape}.");
@@ -32,7 +34,7 @@ internal static class Backward
             try
             {
                 cot.AsSpan(0, table.Length).Clear();
-                Sweep(table, cot, y, seed, wrt, minId);
+                Sweep(table, cot, y, seed, wrt, minId, last);
                 for (int i = 0; i < wrt.Count; i++)
                     result[i] = table.Slot(wrt[i]) is int s and >= 0 ? cot[s].Value! : null!;
             }
@@ -45,7 +47,7 @@ internal static class Backward
         return result;
     }
 
-    private static void Sweep(NodeTable table, Cotangent[] cot, Tensor y, NDArray seed, IReadOnlyList<Tensor> wrt, long minId)
+    private static void Sweep(NodeTable table, Cotangent[] cot, Tensor y, NDArray seed, IReadOnlyList<Tensor> wrt, long minId, bool last)
     {
         foreach (var w in wrt)
             if (table.Slot(w) is int s and >= 0) cot[s].Target = true;
@@ -87,6 +89,8 @@ internal static class Backward
                 gs = buffered.Vjp(node, g, owned, donated);
             }
             else gs = node.Op.Vjp(node, g);
+            // PERF: W3's 80 MB of gate activations come back now, for the next call, not after a gen-2 collection.
+            if (last) node.Op.Kept?.Release();
             for (int i = 0; i < count; i++)
             {
                 var gi = gs[i];
@@ -147,7 +151,7 @@ internal interface IAccumulatingVjp
 /// <summary>A primitive whose rule works with the sweep's buffers: it can add an input's cotangent straight into the
 /// running sum the sweep already owns for that input (a weight shared by the T steps of an unroll), and write one
 /// input's cotangent over gy when the sweep donates it, instead of returning new arrays.</summary>
-internal abstract class BufferedPrimitive : Primitive
+internal abstract class BufferedPrimitive(Residuals? kept = null) : Primitive(kept)
 {
     /// <summary>The rule with no buffers to work with (called outside the sweep).</summary>
     internal sealed override NDArray?[] Vjp(Tensor y, NDArray gy) => Vjp(y, gy, new NDArray?[y.InputCount], gyOwned: false);

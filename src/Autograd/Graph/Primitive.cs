@@ -7,6 +7,12 @@ namespace Autograd;
 /// </summary>
 public abstract class Primitive
 {
+    private protected Primitive(Residuals? kept = null) => Kept = kept;
+
+    /// <summary>The arrays this primitive's node keeps from its forward pass for the rule, if any: a sweep that is the
+    /// graph's last (<see cref="Ad.ValueAndGrad{P}"/>) gives them back as soon as the rule has run.</summary>
+    internal Residuals? Kept { get; }
+
     /// <summary>The operation's name as shown in graph listings, e.g. <c>tanh</c>.</summary>
     public abstract string Name { get; }
 

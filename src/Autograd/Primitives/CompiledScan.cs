@@ -27,12 +27,12 @@ internal sealed partial class CompiledScanOp : Primitive
     private readonly bool _reverse;
     private readonly Shape _xShape;
     private readonly Shape[] _carryShapes;
-    // PERF: every value kept for the rule in one pooled array (one rent per call: the pool refills only as finalizers run).
-    private readonly Residuals _stored = new(1);
+    // PERF: every value kept for the rule in one pooled array (one rent per call).
+    private Residuals Stored => Kept!;
     private readonly int[] _storedAt;   // per node: where its values [T · size] start in that array, or −1 if not kept
     private readonly int _storedLength; // the array's length in use
 
-    private CompiledScanOp(ScanProgram program, Tensor xs, IReadOnlyList<Tensor> init, bool reverse)
+    private CompiledScanOp(ScanProgram program, Tensor xs, IReadOnlyList<Tensor> init, bool reverse) : base(new Residuals(1))
     {
         _program = program;
         _steps = xs.Shape[0];
@@ -69,6 +69,7 @@ internal sealed partial class CompiledScanOp : Primitive
     {
         var inputs = new Tensor[y.InputCount];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = y.Input(i);
+        using var reading = Stored.Read(() => _ = gy.DType == DType.Float32 ? new Run<float>(this, inputs).Forward() : new Run<double>(this, inputs).Forward());
         return gy.DType == DType.Float32 ? new Run<float>(this, inputs).Backward(gy.Array<float>()) : new Run<double>(this, inputs).Backward(gy.Array<double>());
     }
 
@@ -139,7 +140,7 @@ internal sealed partial class CompiledScanOp : Primitive
                 ScanSource.Carry => (_init[r.Index], 0),
                 ScanSource.External => (_ext[r.Index], 0),
                 // Kept for every step; or a hoisted map's buffer, which holds every step too; or the one step buffer.
-                _ => _op._storedAt[r.Index] >= 0 ? (_op._stored.Get<T>(0)!, _op._storedAt[r.Index] + t * _nodes[r.Index].Size)
+                _ => _op._storedAt[r.Index] >= 0 ? (_op.Stored.Get<T>(0)!, _op._storedAt[r.Index] + t * _nodes[r.Index].Size)
                     : (_scratch[r.Index]!, _nodes[r.Index].Hoisted ? t * _nodes[r.Index].Size : 0),
             };
         }
@@ -171,7 +172,7 @@ internal sealed partial class CompiledScanOp : Primitive
 
         public NDArray Forward()
         {
-            _op._stored.Rent<T>(0, _op._storedLength);
+            _op.Stored.Rent<T>(0, _op._storedLength);
             for (int k = 0; k < _nodes.Length; k++)
             {
                 var n = _nodes[k];

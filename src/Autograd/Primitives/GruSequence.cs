@@ -49,9 +49,9 @@ public static partial class Ops
 
 /// <summary>One node per direction and layer, inputs (xp, h0, W_hh[, b_hh]), value the outputs [T, B, H]. It keeps
 /// [r, z, n, a_n] per step (time order).</summary>
-internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
+internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive(new Residuals(1))
 {
-    private readonly Residuals _saved = new(1); // [T, B, 4H] activations, pooled (Residuals)
+    private Residuals Saved => Kept!; // [T, B, 4H] activations, pooled (Residuals)
 
     public override string Name => "gru_sequence";
     public override string Attributes => reverse ? "reverse" : "";
@@ -60,7 +60,7 @@ internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
     {
         int steps = xp.Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 3 * h;
         var y = NDArray.Empty<T>(Shape.Of(steps, b, h));
-        T[] x = xp.Array<T>(), wd = w.Array<T>(), yd = y.Array<T>(), act = _saved.Rent<T>(0, steps * b * 4 * h), hPrev = h0.Array<T>();
+        T[] x = xp.Array<T>(), wd = w.Array<T>(), yd = y.Array<T>(), act = Saved.Rent<T>(0, steps * b * 4 * h), hPrev = h0.Array<T>();
         T[]? bd = bias?.Array<T>();
         int hOff = 0;
         var hid = ArrayPool<T>.Shared.Rent(b * g); // PERF: h W_hhᵀ + b_hh of one step, reused by all steps
@@ -109,8 +109,20 @@ internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
     }
 
     // PERF: g_W_hh may be added straight into the sweep's running sum for a weight used by several nodes.
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
-        gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned)
+    {
+        using var reading = Saved.Read(() => Refill(y));
+        return gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
+    }
+
+    // The forward pass again, for its kept activations (Residuals.Read); the value is dropped.
+    private void Refill(Tensor y)
+    {
+        NDArray xp = y.Input(0).Value, h0 = y.Input(1).Value, w = y.Input(2).Value;
+        NDArray? bias = y.InputCount > 3 ? y.Input(3).Value : null;
+        if (y.DType == DType.Float32) Forward<float>(xp, h0, w, bias);
+        else Forward<double>(xp, h0, w, bias);
+    }
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -121,7 +133,7 @@ internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive
         var gad = ArrayPool<T>.Shared.Rent(steps * b * g);
         var gh0 = NDArray.Zeros(h0.Shape, h0.DType); // the cotangent flowing into h before the step being undone
         T[] gyd = gy.Array<T>(), gxd = gx.Array<T>(), wd = w.Array<T>(), dh = gh0.Array<T>(),
-            act = _saved.Get<T>(0)!, yd = y.Value.Array<T>(), h0d = h0.Array<T>();
+            act = Saved.Get<T>(0)!, yd = y.Value.Array<T>(), h0d = h0.Array<T>();
         var gh = ArrayPool<T>.Shared.Rent(bh);
         try
         {

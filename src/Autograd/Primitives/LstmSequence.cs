@@ -92,11 +92,11 @@ public static partial class Ops
 /// <param name="hasBiasHh">Input 4 is b_hh.</param>
 /// <param name="projected">Input 0 is xp [T, B, 4H]; otherwise it is x [T, B, D], with W_ih (and b_ih) after the recurrent inputs.</param>
 /// <param name="hasBiasIh">The input projection has a bias (after W_ih).</param>
-internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projected, bool hasBiasIh) : BufferedPrimitive
+internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projected, bool hasBiasIh) : BufferedPrimitive(new Residuals(2))
 {
     // PERF: 4H rather than 5H per step (tanh c is recomputed in the rule, one tanh per element): a fifth less saved data.
     // [T, B, 4H] gate activations (slot 0) and [T, B, H] c before step s (slot 1), processing order; pooled (Residuals).
-    private readonly Residuals _saved = new(2);
+    private Residuals Saved => Kept!;
 
     private int WeightIhSlot => hasBiasHh ? 5 : 4;
 
@@ -111,7 +111,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         NDArray h0 = inputs[1].Value, w = inputs[3].Value;
         int steps = inputs[0].Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 4 * h;
         var y = NDArray.Empty<T>(Shape.Of(steps + 1, b, h));
-        T[] wd = w.Array<T>(), yd = y.Array<T>(), act = _saved.Rent<T>(0, steps * b * g), cs = _saved.Rent<T>(1, steps * b * h);
+        T[] wd = w.Array<T>(), yd = y.Array<T>(), act = Saved.Rent<T>(0, steps * b * g), cs = Saved.Rent<T>(1, steps * b * h);
         T[]? bd = hasBiasHh ? inputs[4].Value.Array<T>() : null;
         T[] hPrev = h0.Array<T>();
         int hOff = 0;
@@ -166,8 +166,11 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
     }
 
     // PERF: g_W_hh (and g_W_ih) may be added straight into the sweep's running sum for a weight used by several nodes.
-    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned) =>
-        gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
+    internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned)
+    {
+        using var reading = Saved.Read(() => Forward([.. y.Inputs]));
+        return gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
+    }
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -179,7 +182,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         var gh0 = NDArray.Zeros(h0.Shape, h0.DType);   // g_a_{s+1} W_hh, the cotangent flowing into h before step s+1
         var gc0 = NDArray.Empty<T>(h0.Shape);          // the carried cell cotangent, finally g_c0
         T[] gyd = gy.Array<T>(), wd = w.Array<T>(), dh = gh0.Array<T>(), dc = gc0.Array<T>(),
-            act = _saved.Get<T>(0)!, cs = _saved.Get<T>(1)!, yd = y.Value.Array<T>();
+            act = Saved.Get<T>(0)!, cs = Saved.Get<T>(1)!, yd = y.Value.Array<T>();
         gyd.AsSpan(steps * bh, bh).CopyTo(dc);
         var gh = ArrayPool<T>.Shared.Rent(bh);
         var tc = ArrayPool<T>.Shared.Rent(bh);
