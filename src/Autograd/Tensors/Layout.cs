@@ -29,13 +29,21 @@ internal static class Layout
     /// walk behind permuting (permuted strides) and broadcasting (stride 0 on broadcast axes).</summary>
     public static void Gather<T>(T[] src, int[] strides, Shape shape, T[] y)
     {
-        int rank = shape.Rank;
-        var idx = new int[rank];
+        if (y.Length == 0) return;
+        // PERF: the innermost axes that src reads contiguously (stride 1, then each the size of the axes after it) or
+        // not at all (stride 0) are one run, copied or filled as a block: broadcasting a loss's scalar cotangent to
+        // W3's [100, 64, 512] outputs element by element took 1% of W3.
+        int rank = shape.Rank, inner = rank, run = 1;
+        bool fill = rank > 0 && strides[rank - 1] == 0;
+        while (inner > 0 && strides[inner - 1] == (fill ? 0 : run)) run *= shape[--inner];
+        var idx = new int[inner];
         int off = 0;
-        for (int i = 0; i < y.Length; i++)
+        for (int at = 0; at < y.Length; at += run)
         {
-            y[i] = src[off];
-            for (int ax = rank - 1; ax >= 0; ax--)
+            if (fill) y.AsSpan(at, run).Fill(src[off]);
+            else if (run == 1) y[at] = src[off];
+            else src.AsSpan(off, run).CopyTo(y.AsSpan(at, run));
+            for (int ax = inner - 1; ax >= 0; ax--)
             {
                 idx[ax]++;
                 off += strides[ax];
