@@ -207,7 +207,11 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
                     Gemm.Multiply(false, false, r1 - r0, h, g, gad, (t * b + r0) * g, wd, 0, dh, rh, accumulate: false, cacheB: true, parallel: false);
                 });
             }
-            var gw = HiddenWeightGradient<T>(gad, steps, b, y.Value, h0, w, owned[3], reverse);
+            // A running sum to add g_W_hh or g_W_ih into (a weight used by several nodes), or null.
+            NDArray? hhInto = owned[3] is { } oh && oh.DType == gy.DType ? oh : null,
+                ihInto = !projected && owned[WeightIhSlot] is { } oi && oi.DType == gy.DType ? oi : null;
+            bool pair = !projected && steps > 1 && (hhInto is null) == (ihInto is null);
+            var gw = pair ? null : HiddenWeightGradient<T>(gad, steps, b, y.Value, h0, w, hhInto, reverse);
             // Σ g_a over all rows: g_b_hh, and g_b_ih as well (the same sum).
             var gb = hasBiasHh || hasBiasIh ? ColumnSums<T>(gad, rows, g) : null;
             if (projected) return hasBiasHh ? [ga, gh0, gc0, gw, gb] : [ga, gh0, gc0, gw];
@@ -215,9 +219,13 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
             NDArray x = y.Input(0).Value, wih = y.Input(WeightIhSlot).Value;
             var gx = NDArray.Empty<T>(x.Shape);
             Gemm.Multiply(false, false, rows, x.Shape[2], g, gad, 0, wih.Array<T>(), 0, gx.Array<T>(), 0, accumulate: false, cacheB: true);
-            bool into = owned[WeightIhSlot] is { } o && o.DType == gy.DType;
-            var gwih = into ? owned[WeightIhSlot]! : NDArray.Empty<T>(wih.Shape);
-            Gemm.Multiply(true, false, g, x.Shape[2], rows, gad, 0, x.Array<T>(), 0, gwih.Array<T>(), 0, accumulate: into);
+            NDArray gwih;
+            if (pair) (gw, gwih) = WeightGradients<T>(gad, steps, b, x, y.Value, h0, w, wih, hhInto, ihInto, reverse);
+            else
+            {
+                gwih = ihInto ?? NDArray.Empty<T>(wih.Shape);
+                Gemm.Multiply(true, false, g, x.Shape[2], rows, gad, 0, x.Array<T>(), 0, gwih.Array<T>(), 0, accumulate: ihInto is not null);
+            }
             var result = new NDArray?[y.InputCount];
             (result[0], result[1], result[2], result[3], result[WeightIhSlot]) = (gx, gh0, gc0, gw, gwih);
             if (hasBiasHh) result[4] = gb;
@@ -230,6 +238,26 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
             ArrayPool<T>.Shared.Return(tc);
             if (ga is null) ArrayPool<T>.Shared.Return(gad);
         }
+    }
+
+    /// <summary>g_W_hh (as <see cref="HiddenWeightGradient"/>) and g_W_ih = g_aᵀ x together: one
+    /// <see cref="Gemm.MultiplyPair"/> over the rows of the steps whose h_{t−1} is an output, so g_aᵀ is packed once for
+    /// both, then the B rows of the first step processed with x and h0 on their own. Added into the running sums
+    /// <paramref name="hhInto"/> and <paramref name="ihInto"/> when given (both or neither).</summary>
+    private static (NDArray Hh, NDArray Ih) WeightGradients<T>(T[] gad, int steps, int b, NDArray x, NDArray outputs, NDArray h0,
+        NDArray w, NDArray wih, NDArray? hhInto, NDArray? ihInto, bool reverse) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int g = w.Shape[0], h = h0.Shape[1], d = x.Shape[2], rest = (steps - 1) * b;
+        var (gw, gwih) = (hhInto ?? NDArray.Empty<T>(w.Shape), ihInto ?? NDArray.Empty<T>(wih.Shape));
+        T[] xd = x.Array<T>(), gwd = gw.Array<T>(), gwihd = gwih.Array<T>();
+        // Rows of g_a and x from `from` pair with the outputs one step back (forward) or ahead (reverse); the step
+        // processed first, at rows `firstRow`, had h0 before it.
+        int from = reverse ? 0 : b, firstRow = reverse ? rest : 0;
+        Gemm.MultiplyPair(true, g, rest, gad, from * g, d, xd, from * d, gwihd, 0, h, outputs.Array<T>(), reverse ? b * h : 0, gwd, 0,
+            accumulate: hhInto is not null);
+        Gemm.Multiply(true, false, g, d, b, gad, firstRow * g, xd, firstRow * d, gwihd, 0, accumulate: true);
+        Gemm.Multiply(true, false, g, h, b, gad, firstRow * g, h0.Array<T>(), 0, gwd, 0, accumulate: true);
+        return (gw, gwih);
     }
 
     /// <summary>Σ over the rows of a [rows, cols] block at the start of <paramref name="a"/> (a pooled buffer may be longer).</summary>

@@ -193,6 +193,36 @@ public class SequencePrimitiveTests
             Assert.True(MaxAbsDiff(e, a) < 1e-10, $"gradient differs by {MaxAbsDiff(e, a)}");
     }
 
+    /// <summary>Weights used by two projecting nodes: the node swept second adds its weight gradients into the running
+    /// sums the first started: for both weights (one paired product), or for one of them (separate products).</summary>
+    [Theory]
+    [InlineData(false, true, true)]
+    [InlineData(true, true, true)]
+    [InlineData(false, false, true)]
+    [InlineData(true, true, false)]
+    public void Lstm_sequences_sharing_weights_add_their_weight_gradients(bool reverse, bool shareIh, bool shareHh)
+    {
+        var cell = LstmCell.Create(5, 7, new Random(3), DType.Float64);
+        Tensor x1 = Normal(1, DType.Float64, 4, 3, 5), x2 = Normal(2, DType.Float64, 6, 3, 5), h0 = Normal(3, DType.Float64, 3, 7), c0 = Normal(4, DType.Float64, 3, 7);
+        // The second node's own W_ih and W_hh, for the weights it does not share.
+        (LstmCell C, Tensor Ih, Tensor Hh) weights = (cell, Normal(9, DType.Float64, 28, 5), Normal(10, DType.Float64, 28, 7));
+        Tensor Part((LstmCell C, Tensor Ih, Tensor Hh) p, Tensor x, int which)
+        {
+            var (ys, h, cn) = LstmSequence(x, h0, c0, which == 1 || shareIh ? p.C.WeightIh : p.Ih, which == 1 || shareHh ? p.C.WeightHh : p.Hh,
+                p.C.BiasIh, p.C.BiasHh, reverse);
+            return Loss(ys, h, cn, 10 * which);
+        }
+        var both = Ad.Grad(((LstmCell C, Tensor Ih, Tensor Hh) p) => Part(p, x1, 1) + Part(p, x2, 2), weights);
+        var first = Ad.Grad(((LstmCell C, Tensor Ih, Tensor Hh) p) => Part(p, x1, 1), weights);
+        var second = Ad.Grad(((LstmCell C, Tensor Ih, Tensor Hh) p) => Part(p, x2, 2), weights);
+        foreach (var (e1, e2, a) in new[]
+        {
+            (first.C.WeightHh, second.C.WeightHh, both.C.WeightHh), (first.C.WeightIh, second.C.WeightIh, both.C.WeightIh),
+            (first.Ih, second.Ih, both.Ih), (first.Hh, second.Hh, both.Hh), (first.C.BiasHh!, second.C.BiasHh!, both.C.BiasHh!),
+        })
+            Assert.True(MaxAbsDiff(e1 + e2, a) < 1e-12, $"gradient differs by {MaxAbsDiff(e1 + e2, a)}");
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
