@@ -360,10 +360,10 @@ internal static unsafe class Gemm
     /// <summary>The second product of a pair (<see cref="MultiplyPair{T}"/>): its row-major B [k, ·] and C [m, ·] (row
     /// strides <c>Ldb</c>, <c>Ldc</c>) take the combined product's columns from <c>Start</c>, the first panel boundary at
     /// or after the first product's <c>FirstColumns</c>. <c>B</c> is null when there is no second product.</summary>
-    private readonly struct Second<T>(T* b, int ldb, T* c, int ldc, int firstColumns, int start) where T : unmanaged
+    private readonly struct Second<T>(T* b, long ldb, T* c, int ldc, int firstColumns, int start) where T : unmanaged
     {
         public T* B { get; } = b;
-        public int Ldb { get; } = ldb;
+        public long Ldb { get; } = ldb;
         public T* C { get; } = c;
         public int Ldc { get; } = ldc;
         public int FirstColumns { get; } = firstColumns;
