@@ -61,12 +61,7 @@ internal static unsafe class Gemm
         bool parallel = true)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(m);
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfNegative(k);
-        CheckRange(a, aOffset, (long)m * k, nameof(a));
-        CheckRange(b, bOffset, (long)k * n, nameof(b));
-        CheckRange(c, cOffset, (long)m * n, nameof(c));
+        CheckOperands(m, n, k, a, aOffset, b, bOffset, c, cOffset);
         if (m == 0 || n == 0) return;
         if (k == 0)
         {
@@ -129,15 +124,8 @@ internal static unsafe class Gemm
         bool accumulate, int level = -1)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(m);
-        ArgumentOutOfRangeException.ThrowIfNegative(k);
-        ArgumentOutOfRangeException.ThrowIfNegative(n1);
-        ArgumentOutOfRangeException.ThrowIfNegative(n2);
-        CheckRange(a, aOffset, (long)m * k, nameof(a));
-        CheckRange(b1, b1Offset, (long)k * n1, nameof(b1));
-        CheckRange(c1, c1Offset, (long)m * n1, nameof(c1));
-        CheckRange(b2, b2Offset, (long)k * n2, nameof(b2));
-        CheckRange(c2, c2Offset, (long)m * n2, nameof(c2));
+        CheckOperands(m, n1, k, a, aOffset, b1, b1Offset, c1, c1Offset, nameof(b1), nameof(c1));
+        CheckOperands(m, n2, k, a, aOffset, b2, b2Offset, c2, c2Offset, nameof(b2), nameof(c2));
         if (level < 0 || level > KernelLevel) level = KernelLevel;
         int start = RoundUp(n1, Tile<T>(level).Nr), n = start + n2;
         long work = (long)m * n * k;
@@ -157,6 +145,18 @@ internal static unsafe class Gemm
             else
                 Parallelize(level, m, n, k, pa, rsA, csA, pb1, n1, 1, pc1, n1, accumulate, threads, default, second);
         }
+    }
+
+    /// <summary>Throws when a size is negative or an operand of an [m, k] · [k, n] product does not fit in its array.</summary>
+    private static void CheckOperands<T>(int m, int n, int k, T[] a, int aOffset, T[] b, int bOffset, T[] c, int cOffset,
+        string bName = "b", string cName = "c")
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        CheckRange(a, aOffset, (long)m * k, nameof(a));
+        CheckRange(b, bOffset, (long)k * n, bName);
+        CheckRange(c, cOffset, (long)m * n, cName);
     }
 
     /// <summary>Throws when <paramref name="count"/> elements from <paramref name="offset"/> do not fit in the array.</summary>

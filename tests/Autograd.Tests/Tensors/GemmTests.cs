@@ -71,6 +71,17 @@ public class GemmTests
                 }
     }
 
+    [Fact]
+    public void A_pair_names_the_operand_that_does_not_fit()
+    {
+        var (a, b1, c1, b2) = (new float[6 * 4], new float[4 * 3], new float[6 * 3], new float[4 * 5]);
+        var e = Assert.Throws<ArgumentException>(() => Gemm.MultiplyPair(false, 6, 4, a, 0, 3, b1, 0, c1, 0, 5, b2, 0, new float[29], 0, false));
+        Assert.Equal("c2", e.ParamName);
+        Assert.Contains("30 are needed", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Gemm.MultiplyPair(false, 6, 4, a, 0, 3, b1, 1, c1, 0, 5, b2, 0, new float[30], 0, false));
+        Assert.Equal("b1", e.ParamName);
+    }
+
     private static void CheckPair<T>(Random rng, int m, int k, int n1, int n2, bool ta, bool acc, int level, double tol)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
