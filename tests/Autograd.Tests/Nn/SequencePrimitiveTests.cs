@@ -40,6 +40,8 @@ public class SequencePrimitiveTests
     [InlineData(6, 3, 4, 19, false, false)]   // vectors and a tail; no biases
     [InlineData(6, 3, 4, 19, true, true)]
     [InlineData(1, 2, 3, 8, true, true)]
+    [InlineData(3, 16, 8, 128, false, true)]  // 16 rows of H 128: each step runs as two halves (RowHalves)
+    [InlineData(3, 16, 8, 128, true, true)]
     public void Lstm_sequence_matches_the_scan_of_the_cell_in_float64(int steps, int batch, int input, int hidden, bool reverse, bool bias)
     {
         var cell = LstmCell.Create(input, hidden, new Random(steps + hidden), DType.Float64, bias);
@@ -100,6 +102,7 @@ public class SequencePrimitiveTests
     [InlineData(4, 2, 3, 5, false, false, false)]
     [InlineData(4, 2, 3, 5, true, true, false)]
     [InlineData(1, 1, 2, 3, false, false, true)]
+    [InlineData(3, 16, 8, 128, true, true, true)]  // 16 rows of H 128: each step runs as two halves (RowHalves)
     public void Lstm_sequence_projecting_its_input_equals_affine_then_the_projected_sequence(int steps, int batch, int input, int hidden,
         bool reverse, bool biasIh, bool biasHh)
     {
