@@ -34,8 +34,9 @@ public static partial class Ops
     /// <summary>
     /// <see cref="LstmSequence(Tensor, Tensor, Tensor, Tensor, Tensor?, bool)"/> from the raw input x [T, B, D] and
     /// the input-side weights W_ih [4H, D], b_ih [4H] (PyTorch's whole layer direction, cuDNN-style): the same node
-    /// also computes xp = x W_ihᵀ + b_ih, as one GEMM over the T·B rows, and, in its rule, g_x = g_xp W_ih,
-    /// g_W_ih = g_xpᵀ x and g_b_ih = Σ g_xp. Equals <c>LstmSequence(Affine(x, W_ih, b_ih), h0, c0, W_hh, b_hh)</c>.
+    /// also computes xp = x W_ihᵀ + b_ih (x W_ihᵀ as one GEMM over the T·B rows, b_ih added with b_hh at each step)
+    /// and, in its rule, g_x = g_xp W_ih, g_W_ih = g_xpᵀ x (in one GEMM with g_W_hh, which shares g_xpᵀ)
+    /// and g_b_ih = Σ g_xp. Equals <c>LstmSequence(Affine(x, W_ih, b_ih), h0, c0, W_hh, b_hh)</c>.
     /// PERF: the projection [T, B, 4H] and its cotangent are scratch buffers of the node, not arrays of the graph
     /// (W2: 2 × 3.3 MB fewer large-object allocations per step of training), and Σ g_xp serves both biases.
     /// </summary>
