@@ -42,13 +42,6 @@ internal sealed class Residuals(int slots)
     /// <see cref="Read"/>.</summary>
     public T[]? Get<T>(int slot) => _arrays[slot] as T[];
 
-    /// <summary>Gives the array of <paramref name="slot"/> back now: nothing may read it afterwards.</summary>
-    public void Return<T>(int slot)
-    {
-        if (_arrays[slot] is T[] a) ArrayPool<T>.Shared.Return(a);
-        _arrays[slot] = null;
-    }
-
     /// <summary>Starts a rule's reading of the arrays, ended by disposing the result. If they were released,
     /// <paramref name="refill"/> (the primitive's forward pass on the node's inputs) rents and fills them again first.</summary>
     public Reading Read(Action refill)

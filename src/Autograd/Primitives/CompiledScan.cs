@@ -53,7 +53,7 @@ internal sealed partial class CompiledScanOp : Primitive
     {
         var op = new CompiledScanOp(program, xs, init, reverse);
         Tensor[] inputs = [xs, .. init, .. program.Externals];
-        var value = xs.DType == DType.Float32 ? new Run<float>(op, inputs).Forward() : new Run<double>(op, inputs).Forward();
+        var value = op.Forward(inputs);
         var node = op.Record(value, inputs);
         int at = op._steps * program.YShape.Size;
         var ys = Ops.Reshape(Ops.Slice(node, 0, 0, at), [op._steps, .. program.YShape.Dims]);
@@ -65,11 +65,16 @@ internal sealed partial class CompiledScanOp : Primitive
         return (final, ys);
     }
 
+    // The forward pass over the node's inputs (xs, the initial carry, the externals), in xs's dtype: the value, and the
+    // kept values rented for the rule.
+    private NDArray Forward(Tensor[] inputs) =>
+        inputs[0].DType == DType.Float32 ? new Run<float>(this, inputs).Forward() : new Run<double>(this, inputs).Forward();
+
     internal override NDArray?[] Vjp(Tensor y, NDArray gy)
     {
         var inputs = new Tensor[y.InputCount];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = y.Input(i);
-        using var reading = Stored.Read(() => _ = gy.DType == DType.Float32 ? new Run<float>(this, inputs).Forward() : new Run<double>(this, inputs).Forward());
+        using var reading = Stored.Read(() => Forward(inputs));
         return gy.DType == DType.Float32 ? new Run<float>(this, inputs).Backward(gy.Array<float>()) : new Run<double>(this, inputs).Backward(gy.Array<double>());
     }
 

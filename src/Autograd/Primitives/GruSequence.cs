@@ -39,10 +39,8 @@ public static partial class Ops
         weightHh = Cast(weightHh, dtype);
         biasHh = biasHh is null ? null : Cast(biasHh, dtype);
         var op = new GruSequenceOp(reverse);
-        var y = dtype == DType.Float32
-            ? op.Forward<float>(xProjected.Value, h0.Value, weightHh.Value, biasHh?.Value)
-            : op.Forward<double>(xProjected.Value, h0.Value, weightHh.Value, biasHh?.Value);
-        var node = biasHh is null ? op.Record(y, xProjected, h0, weightHh) : op.Record(y, xProjected, h0, weightHh, biasHh);
+        Tensor[] inputs = biasHh is null ? [xProjected, h0, weightHh] : [xProjected, h0, weightHh, biasHh];
+        var node = op.Record(op.Forward(inputs), inputs);
         return (node, Index(node, reverse ? 0 : steps - 1));
     }
 }
@@ -56,7 +54,16 @@ internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive(new Residu
     public override string Name => "gru_sequence";
     public override string Attributes => reverse ? "reverse" : "";
 
-    internal NDArray Forward<T>(NDArray xp, NDArray h0, NDArray w, NDArray? bias) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The forward pass over the inputs (xp, h0, W_hh[, b_hh]) in xp's dtype: the outputs, and the kept
+    /// activations rented for the rule.</summary>
+    internal NDArray Forward(Tensor[] inputs)
+    {
+        NDArray xp = inputs[0].Value, h0 = inputs[1].Value, w = inputs[2].Value;
+        NDArray? bias = inputs.Length > 3 ? inputs[3].Value : null;
+        return xp.DType == DType.Float32 ? Forward<float>(xp, h0, w, bias) : Forward<double>(xp, h0, w, bias);
+    }
+
+    private NDArray Forward<T>(NDArray xp, NDArray h0, NDArray w, NDArray? bias) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int steps = xp.Shape[0], b = h0.Shape[0], h = h0.Shape[1], g = 3 * h;
         var y = NDArray.Empty<T>(Shape.Of(steps, b, h));
@@ -111,17 +118,8 @@ internal sealed class GruSequenceOp(bool reverse) : BufferedPrimitive(new Residu
     // PERF: g_W_hh may be added straight into the sweep's running sum for a weight used by several nodes.
     internal override NDArray?[] Vjp(Tensor y, NDArray gy, NDArray?[] owned, bool gyOwned)
     {
-        using var reading = Saved.Read(() => Refill(y));
+        using var reading = Saved.Read(() => Forward([.. y.Inputs]));
         return gy.DType == DType.Float32 ? Vjp<float>(y, gy, owned) : Vjp<double>(y, gy, owned);
-    }
-
-    // The forward pass again, for its kept activations (Residuals.Read); the value is dropped.
-    private void Refill(Tensor y)
-    {
-        NDArray xp = y.Input(0).Value, h0 = y.Input(1).Value, w = y.Input(2).Value;
-        NDArray? bias = y.InputCount > 3 ? y.Input(3).Value : null;
-        if (y.DType == DType.Float32) Forward<float>(xp, h0, w, bias);
-        else Forward<double>(xp, h0, w, bias);
     }
 
     private NDArray?[] Vjp<T>(Tensor y, NDArray gy, NDArray?[] owned) where T : unmanaged, IFloatingPointIeee754<T>

@@ -266,10 +266,8 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         int g = w.Shape[0], h = h0.Shape[1], d = x.Shape[2], rest = (steps - 1) * b;
         var (gw, gwih) = (hhInto ?? NDArray.Empty<T>(w.Shape), ihInto ?? NDArray.Empty<T>(wih.Shape));
         T[] xd = x.Array<T>(), gwd = gw.Array<T>(), gwihd = gwih.Array<T>();
-        // Rows of g_a and x from `from` pair with the outputs one step back (forward) or ahead (reverse); the step
-        // processed first, at rows `firstRow`, had h0 before it.
-        int from = reverse ? 0 : b, firstRow = reverse ? rest : 0;
-        Gemm.MultiplyPair(true, g, rest, gad, from * g, d, xd, from * d, gwihd, 0, h, outputs.Array<T>(), reverse ? b * h : 0, gwd, 0,
+        var (from, outputsFrom, firstRow) = PreviousOutputs(steps, b, reverse);
+        Gemm.MultiplyPair(true, g, rest, gad, from * g, d, xd, from * d, gwihd, 0, h, outputs.Array<T>(), outputsFrom * h, gwd, 0,
             accumulate: hhInto is not null);
         Gemm.Multiply(true, false, g, d, b, gad, firstRow * g, xd, firstRow * d, gwihd, 0, accumulate: true);
         Gemm.Multiply(true, false, g, h, b, gad, firstRow * g, h0.Array<T>(), 0, gwd, 0, accumulate: true);
@@ -295,9 +293,16 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         bool add = into is not null && into.DType == h0.DType;
         var gw = add ? into! : NDArray.Empty<T>(w.Shape);
         T[] gwd = gw.Array<T>();
+        var (from, outputsFrom, firstRow) = PreviousOutputs(steps, b, reverse);
         if (steps > 1)
-            Gemm.Multiply(true, false, g, h, (steps - 1) * b, gad, reverse ? 0 : b * g, outputs.Array<T>(), reverse ? b * h : 0, gwd, 0, accumulate: add);
-        Gemm.Multiply(true, false, g, h, b, gad, (reverse ? steps - 1 : 0) * b * g, h0.Array<T>(), 0, gwd, 0, accumulate: add || steps > 1);
+            Gemm.Multiply(true, false, g, h, (steps - 1) * b, gad, from * g, outputs.Array<T>(), outputsFrom * h, gwd, 0, accumulate: add);
+        Gemm.Multiply(true, false, g, h, b, gad, firstRow * g, h0.Array<T>(), 0, gwd, 0, accumulate: add || steps > 1);
         return gw;
     }
+
+    /// <summary>Where h_{t−1} comes from, in rows of [T·B, ·] (time order): the (T−1)·B rows of g_a (and x) from
+    /// <c>From</c> pair with the outputs from <c>OutputsFrom</c>, one step back (forward) or ahead (reverse); the B rows
+    /// at <c>FirstRow</c>, the step processed first, had h0 before them.</summary>
+    private static (int From, int OutputsFrom, int FirstRow) PreviousOutputs(int steps, int b, bool reverse) =>
+        reverse ? (0, b, (steps - 1) * b) : (b, 0, 0);
 }
