@@ -22,17 +22,31 @@ internal static unsafe class GemmPacking
     public static void PackA<T>(int mc, int kc, T* a, long rs, long cs, int mr, T* dst)
         where T : unmanaged
     {
-        for (int i0 = 0; i0 < mc; i0 += mr)
+        int i0 = 0;
+        if (rs == 1 && mr * sizeof(T) is 24 or 32 or 48 or 64 && Vector256.IsHardwareAccelerated)
+        {
+            // PERF: transposed A, full panels: the mr values of a depth step (6 or 8 floats or doubles, for the AVX2 and
+            // AVX-512 kernels) are contiguous, and copied as one or two vector moves instead of mr scalar ones. Eight
+            // depth steps at a time across all panels: a source line then serves the 2-3 panels that share it while it
+            // is still in L1, where a panel at a time walked the whole depth (rows cs apart) once per panel.
+            int full = mc / mr;
+            for (int p0 = 0; p0 < kc; p0 += 8)
+            {
+                int p1 = Math.Min(kc, p0 + 8);
+                for (int q = 0; q < full; q++)
+                {
+                    T* src = a + q * mr, d = dst + (long)q * mr * kc;
+                    for (int p = p0; p < p1; p++) CopyStep((byte*)(src + p * cs), (byte*)(d + p * mr), mr * sizeof(T));
+                }
+            }
+            i0 = full * mr;
+            dst += (long)full * mr * kc;
+        }
+        for (; i0 < mc; i0 += mr)
         {
             int rows = Math.Min(mr, mc - i0);
             T* src = a + i0 * rs;
-            if (rs == 1 && rows == mr && mr * sizeof(T) is 24 or 32 or 48 or 64 && Vector256.IsHardwareAccelerated)
-            {
-                // PERF: transposed A, full panel: the mr values of a depth step (6 or 8 floats or doubles, for the AVX2 and
-                // AVX-512 kernels) are contiguous, and copied as one or two vector moves instead of mr scalar ones.
-                for (int p = 0; p < kc; p++) CopyStep((byte*)(src + p * cs), (byte*)(dst + p * mr), mr * sizeof(T));
-            }
-            else if (cs == 1 && mr is 6 or 8 && typeof(T) == typeof(float) && Avx.IsSupported)
+            if (cs == 1 && mr is 6 or 8 && typeof(T) == typeof(float) && Avx.IsSupported)
             {
                 // PERF: row-major float A (6-row panels for the AVX2 kernel, 8-row for the AVX-512 one): 8 x 8 tiles
                 // transposed in registers, missing rows of a last partial panel as zeros, instead of a scalar scatter
