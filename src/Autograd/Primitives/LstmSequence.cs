@@ -99,6 +99,9 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
     // [T, B, 4H] gate activations (slot 0) and [T, B, H] c before step s (slot 1), processing order; pooled (Residuals).
     private Residuals Saved => Kept!;
 
+    /// <summary>Widest raw input (D) projected inside the steps rather than before the loop.</summary>
+    internal const int FoldedInputWidth = 64;
+
     private int WeightIhSlot => hasBiasHh ? 5 : 4;
 
     public override string Name => "lstm_sequence";
@@ -116,10 +119,16 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         T[]? bd = Bias<T>(inputs);
         T[] hPrev = h0.Array<T>();
         int hOff = 0;
-        // PERF: the projection of a raw input is a pooled scratch buffer: the rule does not need it.
-        T[] x = projected ? inputs[0].Value.Array<T>() : Project<T>(inputs, steps * b, g);
-        // PERF: one pooled [B, 4H] buffer holds h W_hhᵀ + the biases for every step; gates, h and c go straight to
-        // their final place (c_t is the next step's saved c_{t−1}).
+        // PERF: a narrow raw input (D ≤ FoldedInputWidth) is projected inside each step, x_t W_ihᵀ added into the same
+        // [B, 4H] rows as h W_hhᵀ: as one product before the loop, its T·B·4H values (W2: 3.2 MB for a depth of 32) were
+        // written out and read back at memory speed, 1.07 ms of W2's 10. A wider input is projected before the loop, as
+        // one large product at full GEMM speed (W3: 6400 x 2048 x 512), into a pooled scratch buffer the rule does not need.
+        int d = projected ? 0 : inputs[0].Shape[2];
+        bool fold = !projected && d <= FoldedInputWidth;
+        T[] x = projected || fold ? inputs[0].Value.Array<T>() : Project<T>(inputs, steps * b, g);
+        T[]? wih = fold ? inputs[WeightIhSlot].Value.Array<T>() : null;
+        // PERF: one pooled [B, 4H] buffer holds h W_hhᵀ + the biases (+ x_t W_ihᵀ) for every step; gates, h and c go
+        // straight to their final place (c_t is the next step's saved c_{t−1}).
         var hid = ArrayPool<T>.Shared.Rent(b * g);
         try
         {
@@ -130,15 +139,18 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
                 int cNext = s < steps - 1 ? (s + 1) * b * h : -1;
                 T[] cTo = cNext >= 0 ? cs : yd;
                 int cToOff = cNext >= 0 ? cNext : steps * b * h;
-                RowHalves.Run(b, (long)b * g * h, (r0, r1) =>
+                RowHalves.Run(b, (long)b * g * (h + d), (r0, r1) =>
                 {
                     if (bd is not null)
                         for (int r = r0; r < r1; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
-                    Gemm.Multiply(false, true, r1 - r0, g, h, hPrev, hOff + r0 * h, wd, 0, hid, r0 * g, accumulate: bd is not null,
+                    if (fold)
+                        Gemm.Multiply(false, true, r1 - r0, g, d, x, (t * b + r0) * d, wih!, 0, hid, r0 * g, accumulate: bd is not null,
+                            cacheB: true, parallel: false);
+                    Gemm.Multiply(false, true, r1 - r0, g, h, hPrev, hOff + r0 * h, wd, 0, hid, r0 * g, accumulate: bd is not null || fold,
                         cacheB: true, parallel: false);
                     for (int r = r0; r < r1; r++)
-                        LstmGatesOp.ForwardRow<T>(x.AsSpan((t * b + r) * g, g), hid.AsSpan(r * g, g), cs.AsSpan((s * b + r) * h, h),
-                            act.AsSpan((s * b + r) * g, g), yd.AsSpan((t * b + r) * h, h), cTo.AsSpan(cToOff + r * h, h));
+                        LstmGatesOp.ForwardRow<T>(fold ? hid.AsSpan(r * g, g) : x.AsSpan((t * b + r) * g, g), fold ? default : hid.AsSpan(r * g, g),
+                            cs.AsSpan((s * b + r) * h, h), act.AsSpan((s * b + r) * g, g), yd.AsSpan((t * b + r) * h, h), cTo.AsSpan(cToOff + r * h, h));
                 });
                 (hPrev, hOff) = (yd, t * b * h);
             }
@@ -146,7 +158,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         finally
         {
             ArrayPool<T>.Shared.Return(hid);
-            if (!projected) ArrayPool<T>.Shared.Return(x);
+            if (!projected && !fold) ArrayPool<T>.Shared.Return(x);
         }
         return y;
     }

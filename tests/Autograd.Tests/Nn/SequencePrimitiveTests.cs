@@ -103,6 +103,9 @@ public class SequencePrimitiveTests
     [InlineData(4, 2, 3, 5, true, true, false)]
     [InlineData(1, 1, 2, 3, false, false, true)]
     [InlineData(3, 16, 8, 128, true, true, true)]  // 16 rows of H 128: each step runs as two halves (RowHalves)
+    // An input wider than FoldedInputWidth (64) is projected before the loop, a narrower one inside each step
+    [InlineData(3, 2, 70, 5, false, true, true)]
+    [InlineData(3, 16, 72, 128, true, true, false)]
     public void Lstm_sequence_projecting_its_input_equals_affine_then_the_projected_sequence(int steps, int batch, int input, int hidden,
         bool reverse, bool biasIh, bool biasHh)
     {
@@ -127,12 +130,13 @@ public class SequencePrimitiveTests
 
     // The layer's path in float32 (pooled float scratch, the float GEMM paths): against Affine + the projected overload.
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Lstm_sequence_projecting_its_input_matches_in_float32(bool reverse)
+    [InlineData(false, 16)]
+    [InlineData(true, 16)]
+    [InlineData(false, 72)] // projected before the loop (wider than FoldedInputWidth)
+    public void Lstm_sequence_projecting_its_input_matches_in_float32(bool reverse, int input)
     {
-        var cell = LstmCell.Create(16, 40, new Random(9));
-        var p = (X: Normal(1, DType.Float32, 12, 8, 16), H0: Normal(2, DType.Float32, 8, 40), C0: Normal(3, DType.Float32, 8, 40), Cell: cell);
+        var cell = LstmCell.Create(input, 40, new Random(9));
+        var p = (X: Normal(1, DType.Float32, 12, 8, input), H0: Normal(2, DType.Float32, 8, 40), C0: Normal(3, DType.Float32, 8, 40), Cell: cell);
         Tensor Run((Tensor X, Tensor H0, Tensor C0, LstmCell Cell) q, bool fusedProjection)
         {
             var (ys, h, c) = fusedProjection
