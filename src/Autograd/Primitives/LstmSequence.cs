@@ -99,7 +99,9 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
     // [T, B, 4H] gate activations (slot 0) and [T, B, H] c before step s (slot 1), processing order; pooled (Residuals).
     private Residuals Saved => Kept!;
 
-    /// <summary>Widest raw input (D) projected inside the steps rather than before the loop.</summary>
+    /// <summary>Widest raw input (D) projected inside the steps rather than before the loop (also by a compiled scan,
+    /// for a product of x_t): below it the one large product is bound by memory, writing and reading back T·B·4H values
+    /// for a depth of D.</summary>
     internal const int FoldedInputWidth = 64;
 
     private int WeightIhSlot => hasBiasHh ? 5 : 4;

@@ -95,13 +95,15 @@ public class CompiledScanTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void A_batch_large_enough_to_run_as_two_halves_matches_the_unrolled_loop(bool reverse)
+    [InlineData(false, 8)]
+    [InlineData(true, 8)]
+    [InlineData(false, 72)] // x_t wider than LstmSequenceOp.FoldedInputWidth: its product is hoisted out of the loop
+    [InlineData(true, 72)]
+    public void A_batch_large_enough_to_run_as_two_halves_matches_the_unrolled_loop(bool reverse, int d)
     {
         // B = 32 and H = 128 put a step's products over the size from which the scan splits the batch between two cores.
         // A row vector v and a scalar are used inside the step, so both halves add into the same externals' cotangents.
-        const int b = 32, d = 8, h = 128;
+        const int b = 32, h = 128;
         var w = (W: R(21, 4 * h, d), U: R(22, 4 * h, h), Bias: R(23, 4 * h), V: R(24, h));
         var xs = R(25, 3, b, d);
         Tensor F((Tensor W, Tensor U, Tensor Bias, Tensor V) p, Tensor x, Tensor h0, bool unroll)

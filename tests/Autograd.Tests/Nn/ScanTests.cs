@@ -22,12 +22,14 @@ public class ScanTests
     private static readonly Tensor Xs = Tensor.RandomNormal(Shape.Of(5, 2, 3), 3, dtype: DType.Float64);
     private static readonly Tensor H0 = Tensor.RandomNormal(Shape.Of(2, 4), 4, dtype: DType.Float64);
 
+    // Within 10^−digits of each other (a tolerance, not rounding to digits places: two values 1e-7 apart can round to
+    // different fourth decimals).
     internal static void Close(Tensor expected, Tensor actual, int digits = 12)
     {
         Assert.Equal(expected.Shape, actual.Shape);
         var e = expected.ToDoubleArray();
         var a = actual.ToDoubleArray();
-        for (int i = 0; i < e.Length; i++) Assert.Equal(e[i], a[i], digits);
+        for (int i = 0; i < e.Length; i++) Assert.Equal(e[i], a[i], Math.Pow(10, -digits));
     }
 
     private static (Tensor H, Tensor Ys) HandLoop(TinyRnn c, Tensor xs, Tensor h, bool reverse = false)
