@@ -13,7 +13,14 @@ internal sealed class SigmoidOp : BufferedPrimitive
 
     internal struct Fwd : IUnaryKernel
     {
-        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y, double arg) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, y);
+        // PERF: float through Activation's σ = 1 / (1 + e⁻ˣ) (0.69 ns per value on the AVX2 EPYC, against 1.34 for
+        // TensorPrimitives.Sigmoid; ~2 ulps; below x = −87.3 it stays at e⁻⁸⁸ instead of going on down through the
+        // subnormals); double through TensorPrimitives.
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y, double arg) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (typeof(T) == typeof(float)) Activation.Sigmoid(x, y);
+            else TensorPrimitives.Sigmoid(x, y);
+        }
     }
 
     // gx = gy · y · (1 − y)
