@@ -77,7 +77,7 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
         // PERF: the gates of the whole row first, one activation per pass (σ over i and f, tanh over g, σ over o), then
         // c', tanh c' and h' in a second pass over the row (4H values, in L1). One pass with all five activations of a
         // column in registers spilled most of them (16 ymm registers for five exponentials' constants and temporaries):
-        // 16 rows of H 128 took 13.0 µs that way and 10.3 µs in two passes, single-threaded on the AVX2 EPYC. The same
+        // 16 rows of H 128 took 13.0 µs that way and 9.9 µs in two passes, single-threaded on the AVX2 EPYC. The same
         // formulas in the same order, so the same values bit for bit: c' = f c + i g as two products and a sum (no fused
         // multiply-add), which is also what the composed cell computes, to within the σ/tanh kernels.
         Activation.Sigmoid(pre[..(2 * h)], pre2.IsEmpty ? default : pre2[..(2 * h)], act[..(2 * h)]);
@@ -172,7 +172,9 @@ internal sealed class LstmGatesOp(NDArray saved) : Primitive
     }
 }
 
-/// <summary>σ and tanh over spans from one exponential on 256-bit vectors (<see cref="LstmGatesOp"/>'s kernels).</summary>
+/// <summary>σ and tanh over spans from one exponential on 256-bit vectors: the fused gates' kernels
+/// (<see cref="LstmGatesOp"/>, <see cref="GruSequenceOp"/>), and for float32 the σ and tanh ops' too
+/// (<see cref="PreciseTanh"/> for the op's tanh).</summary>
 internal static class Activation
 {
     /// <summary>y = 1 / (1 + e⁻ˣ); saturates to 0 and 1 without overflow trouble (e⁻ˣ = ∞ gives 0).</summary>

@@ -127,6 +127,8 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         // one large product at full GEMM speed (W3: 6400 x 2048 x 512), into a pooled scratch buffer the rule does not need.
         int d = projected ? 0 : inputs[0].Shape[2];
         bool fold = !projected && d <= FoldedInputWidth;
+        // x: the rows xp [T·B, 4H] that each step adds to its own (the input as given, or x W_ihᵀ projected here before
+        // the loop), or, when the steps project the input themselves (fold), the raw x [T·B, D].
         T[] x = projected || fold ? inputs[0].Value.Array<T>() : Project<T>(inputs, steps * b, g);
         T[]? wih = fold ? inputs[WeightIhSlot].Value.Array<T>() : null;
         // PERF: one pooled [B, 4H] buffer holds h W_hhᵀ + the biases (+ x_t W_ihᵀ) for every step; gates, h and c go
