@@ -114,8 +114,8 @@ internal sealed class ScanProgram
                 case ScanInstr.Affine or ScanInstr.MatMul:
                     Keep(n.Inputs[0]); // gW = Σ_t g_tᵀ a_t, one product after the loop
                     // PERF: a product of x_t is hoisted (one product for all steps before the loop) unless x_t is narrow:
-                    // then it is computed in each step, as the LSTM node does (LstmSequenceOp.FoldedInputWidth).
-                    n.Hoisted = n.Inputs[0].Source == ScanSource.X && XShape[XShape.Rank - 1] > LstmSequenceOp.FoldedInputWidth;
+                    // then it is computed in each step (Gemm.StepProjectionDepth).
+                    n.Hoisted = n.Inputs[0].Source == ScanSource.X && XShape[XShape.Rank - 1] > Gemm.StepProjectionDepth;
                     break;
                 case ScanInstr.Mul:
                     Keep(n.Inputs[0]);

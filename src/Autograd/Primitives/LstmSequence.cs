@@ -34,7 +34,8 @@ public static partial class Ops
     /// <summary>
     /// <see cref="LstmSequence(Tensor, Tensor, Tensor, Tensor, Tensor?, bool)"/> from the raw input x [T, B, D] and
     /// the input-side weights W_ih [4H, D], b_ih [4H] (PyTorch's whole layer direction, cuDNN-style): the same node
-    /// also computes xp = x W_ihᵀ + b_ih (x W_ihᵀ as one GEMM over the T·B rows, b_ih added with b_hh at each step)
+    /// also computes xp = x W_ihᵀ + b_ih (x W_ihᵀ as one GEMM over the T·B rows, or inside each step when D is at most
+    /// 64; b_ih added with b_hh at each step)
     /// and, in its rule, g_x = g_xp W_ih, g_W_ih = g_xpᵀ x (in one GEMM with g_W_hh, which shares g_xpᵀ)
     /// and g_b_ih = Σ g_xp. Equals <c>LstmSequence(Affine(x, W_ih, b_ih), h0, c0, W_hh, b_hh)</c>.
     /// PERF: the projection [T, B, 4H] and its cotangent are scratch buffers of the node, not arrays of the graph
@@ -99,11 +100,6 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
     // [T, B, 4H] gate activations (slot 0) and [T, B, H] c before step s (slot 1), processing order; pooled (Residuals).
     private Residuals Saved => Kept!;
 
-    /// <summary>Widest raw input (D) projected inside the steps rather than before the loop (also by a compiled scan,
-    /// for a product of x_t): below it the one large product is bound by memory, writing and reading back T·B·4H values
-    /// for a depth of D.</summary>
-    internal const int FoldedInputWidth = 64;
-
     private int WeightIhSlot => hasBiasHh ? 5 : 4;
 
     public override string Name => "lstm_sequence";
@@ -121,12 +117,12 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         T[]? bd = Bias<T>(inputs);
         T[] hPrev = h0.Array<T>();
         int hOff = 0;
-        // PERF: a narrow raw input (D ≤ FoldedInputWidth) is projected inside each step, x_t W_ihᵀ added into the same
+        // PERF: a narrow raw input (D ≤ Gemm.StepProjectionDepth) is projected inside each step, x_t W_ihᵀ added into the same
         // [B, 4H] rows as h W_hhᵀ: as one product before the loop, its T·B·4H values (W2: 3.2 MB for a depth of 32) were
         // written out and read back at memory speed, 1.07 ms of W2's 10. A wider input is projected before the loop, as
         // one large product at full GEMM speed (W3: 6400 x 2048 x 512), into a pooled scratch buffer the rule does not need.
         int d = projected ? 0 : inputs[0].Shape[2];
-        bool fold = !projected && d <= FoldedInputWidth;
+        bool fold = !projected && d <= Gemm.StepProjectionDepth;
         // x: the rows xp [T·B, 4H] that each step adds to its own (the input as given, or x W_ihᵀ projected here before
         // the loop), or, when the steps project the input themselves (fold), the raw x [T·B, D].
         T[] x = projected || fold ? inputs[0].Value.Array<T>() : Project<T>(inputs, steps * b, g);

@@ -32,6 +32,12 @@ internal static unsafe partial class Gemm
     /// threads already win at 100^3 (155 vs 123 GFLOP/s) and lose at 64^3.</summary>
     private const long ParallelThreshold = 1L << 20;
 
+    /// <summary>Widest depth k at which a recurrent loop computes a product of its input x_t inside each step rather than
+    /// as one product for all T·B rows before the loop (<see cref="LstmSequenceOp"/>, a compiled scan): at such a depth
+    /// the one product is bound by memory, writing and reading back its T·B·n values (W2: 1600 x 512 x 32, 1.07 ms of
+    /// ~10), while the steps add x_t's rows to products they compute anyway.</summary>
+    internal const int StepProjectionDepth = 64;
+
     /// <summary>Which micro-kernel this machine runs: 2 = Vector512, 1 = Vector256, 0 = scalar. Tests pass a lower
     /// level to <see cref="Multiply{T}"/> to exercise the fallback paths.</summary>
     internal static readonly int KernelLevel = Vector512.IsHardwareAccelerated ? 2 : Vector256.IsHardwareAccelerated ? 1 : 0;

@@ -97,7 +97,7 @@ public class CompiledScanTests
     [Theory]
     [InlineData(false, 8)]
     [InlineData(true, 8)]
-    [InlineData(false, 72)] // x_t wider than LstmSequenceOp.FoldedInputWidth: its product is hoisted out of the loop
+    [InlineData(false, 72)] // x_t wider than Gemm.StepProjectionDepth: its product is hoisted out of the loop
     [InlineData(true, 72)]
     public void A_batch_large_enough_to_run_as_two_halves_matches_the_unrolled_loop(bool reverse, int d)
     {

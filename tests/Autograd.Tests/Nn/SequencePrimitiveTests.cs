@@ -103,7 +103,7 @@ public class SequencePrimitiveTests
     [InlineData(4, 2, 3, 5, true, true, false)]
     [InlineData(1, 1, 2, 3, false, false, true)]
     [InlineData(3, 16, 8, 128, true, true, true)]  // 16 rows of H 128: each step runs as two halves (RowHalves)
-    // An input wider than FoldedInputWidth (64) is projected before the loop, a narrower one inside each step
+    // An input wider than Gemm.StepProjectionDepth (64) is projected before the loop, a narrower one inside each step
     [InlineData(3, 2, 70, 5, false, true, true)]
     [InlineData(3, 16, 72, 128, true, true, false)]
     public void Lstm_sequence_projecting_its_input_equals_affine_then_the_projected_sequence(int steps, int batch, int input, int hidden,
@@ -132,7 +132,7 @@ public class SequencePrimitiveTests
     [Theory]
     [InlineData(false, 16)]
     [InlineData(true, 16)]
-    [InlineData(false, 72)] // projected before the loop (wider than FoldedInputWidth)
+    [InlineData(false, 72)] // projected before the loop (wider than Gemm.StepProjectionDepth)
     public void Lstm_sequence_projecting_its_input_matches_in_float32(bool reverse, int input)
     {
         var cell = LstmCell.Create(input, 40, new Random(9));
