@@ -141,15 +141,17 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
                 int cToOff = cNext >= 0 ? cNext : steps * b * h;
                 RowHalves.Run(b, (long)b * g * (h + d), (r0, r1) =>
                 {
-                    if (bd is not null)
+                    // PERF: folded, the bias is the gates' second summand (one [4H] row for every row), not copied into each
+                    // row of hid first for the products to add to.
+                    if (bd is not null && !fold)
                         for (int r = r0; r < r1; r++) bd.AsSpan().CopyTo(hid.AsSpan(r * g, g));
                     if (fold)
-                        Gemm.Multiply(false, true, r1 - r0, g, d, x, (t * b + r0) * d, wih!, 0, hid, r0 * g, accumulate: bd is not null,
+                        Gemm.Multiply(false, true, r1 - r0, g, d, x, (t * b + r0) * d, wih!, 0, hid, r0 * g, accumulate: false,
                             cacheB: true, parallel: false);
                     Gemm.Multiply(false, true, r1 - r0, g, h, hPrev, hOff + r0 * h, wd, 0, hid, r0 * g, accumulate: bd is not null || fold,
                         cacheB: true, parallel: false);
                     for (int r = r0; r < r1; r++)
-                        LstmGatesOp.ForwardRow<T>(fold ? hid.AsSpan(r * g, g) : x.AsSpan((t * b + r) * g, g), fold ? default : hid.AsSpan(r * g, g),
+                        LstmGatesOp.ForwardRow<T>(fold ? hid.AsSpan(r * g, g) : x.AsSpan((t * b + r) * g, g), fold ? bd : hid.AsSpan(r * g, g),
                             cs.AsSpan((s * b + r) * h, h), act.AsSpan((s * b + r) * g, g), yd.AsSpan((t * b + r) * h, h), cTo.AsSpan(cToOff + r * h, h));
                 });
                 (hPrev, hOff) = (yd, t * b * h);
@@ -210,6 +212,13 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         // PERF: Σ g_a over the rows (g_b_hh, and g_b_ih as well: the same sum), added up step by step while each half's
         // rows are in cache, one running sum per half, not in a pass over all T·B rows on one core after the loop.
         var biasSums = hasBiasHh || hasBiasIh ? new T[2 * g] : null;
+        // PERF: with a narrow raw input (projected inside the forward steps), g_x_t = g_a_t W_ih is also computed inside
+        // each step, in one product with g_a_t W_hh (the pair shares the packed g_a_t, and both weights' packed panels are
+        // kept): as one product after the loop it packed all of g_a again for an output only D wide.
+        int d = projected ? 0 : y.Input(0).Shape[2];
+        bool fold = !projected && d <= Gemm.StepProjectionDepth;
+        var gx = projected ? null : NDArray.Empty<T>(y.Input(0).Shape);
+        T[]? gxd = fold ? gx!.Array<T>() : null, wihd = fold ? y.Input(WeightIhSlot).Value.Array<T>() : null;
         try
         {
             for (int s = steps - 1; s >= 0; s--)
@@ -233,7 +242,11 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
                         var sum = biasSums.AsSpan(r0 == 0 ? 0 : g, g);
                         for (int r = r0; r < r1; r++) TensorPrimitives.Add(sum, gad.AsSpan((t * b + r) * g, g), sum);
                     }
-                    Gemm.Multiply(false, false, r1 - r0, h, g, gad, (t * b + r0) * g, wd, 0, dh, rh, accumulate: false, cacheB: true, parallel: false);
+                    if (fold)
+                        Gemm.MultiplyPair(false, r1 - r0, g, gad, (t * b + r0) * g, h, wd, 0, dh, rh, d, wihd!, 0, gxd!, (t * b + r0) * d,
+                            accumulate: false, cacheB: true, parallel: false);
+                    else
+                        Gemm.Multiply(false, false, r1 - r0, h, g, gad, (t * b + r0) * g, wd, 0, dh, rh, accumulate: false, cacheB: true, parallel: false);
                 });
             }
             // A running sum to add g_W_hh or g_W_ih into (a weight used by several nodes), or null.
@@ -243,10 +256,10 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
             var gw = pair ? null : HiddenWeightGradient<T>(gad, steps, b, y.Value, h0, w, hhInto, reverse);
             var gb = biasSums is null ? null : HalfSums<T>(biasSums, g);
             if (projected) return hasBiasHh ? [ga, gh0, gc0, gw, gb] : [ga, gh0, gc0, gw];
-            // The input side: g_x = g_a W_ih, g_W_ih = g_aᵀ x.
+            // The input side: g_x = g_a W_ih (here unless the steps computed it), g_W_ih = g_aᵀ x.
             NDArray x = y.Input(0).Value, wih = y.Input(WeightIhSlot).Value;
-            var gx = NDArray.Empty<T>(x.Shape);
-            Gemm.Multiply(false, false, rows, x.Shape[2], g, gad, 0, wih.Array<T>(), 0, gx.Array<T>(), 0, accumulate: false, cacheB: true);
+            if (!fold)
+                Gemm.Multiply(false, false, rows, d, g, gad, 0, wih.Array<T>(), 0, gx!.Array<T>(), 0, accumulate: false, cacheB: true);
             NDArray gwih;
             if (pair) (gw, gwih) = WeightGradients<T>(gad, steps, b, x, y.Value, h0, w, wih, hhInto, ihInto, reverse);
             else

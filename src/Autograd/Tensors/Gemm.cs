@@ -267,7 +267,9 @@ internal static unsafe partial class Gemm
                                 bool inSecond = col >= start2;
                                 int ncols = Math.Min(nr, (inSecond ? n : n1) - col), ld = inSecond ? second.Ldc : ldc;
                                 T* cCol = inSecond ? second.C + (col - start2) : c + col;
-                                T* bp = blockB + (long)jr * kc;
+                                T* bp = inSecond && second.Packed != null
+                                    ? second.Packed + (long)pc * second.Panels * nr + (long)((col - start2) / nr) * kc * nr
+                                    : blockB + (long)jr * kc;
                                 for (int ir = 0; ir < mc; ir += mr)
                                 {
                                     int nrows = Math.Min(mr, mc - ir);

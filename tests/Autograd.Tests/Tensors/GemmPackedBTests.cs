@@ -62,6 +62,37 @@ public class GemmPackedBTests
             for (int i = 0; i < inputs.Length; i++) Assert.Equal(expected[i], r[i]);
     }
 
+    /// <summary>(m, k, n1, n2): one core with the first product's last panel padded, a recurrent step's backward shape
+    /// (g_a_t [16, 512] times W_hh [512, 128] and W_ih [512, 32]), and split over two cores.</summary>
+    public static TheoryData<int, int, int, int> PairSizes() => new() { { 9, 17, 13, 5 }, { 16, 512, 128, 32 }, { 260, 600, 40, 70 } };
+
+    [Theory]
+    [MemberData(nameof(PairSizes))]
+    public void A_pair_from_kept_panels_equals_one_packed_per_call_bit_for_bit(int m, int k, int n1, int n2)
+    {
+        var rng = new Random(m + k + n1 + n2);
+        for (int level = 0; level <= Gemm.KernelLevel; level++)
+            foreach (var parallel in new[] { true, false })
+            {
+                var a = Rand(rng, m * k);
+                var (b1, b2) = (Rand(rng, 3 + k * n1), Rand(rng, 5 + k * n2));
+                var expected = Pair(a, b1, b2, m, k, n1, n2, level, cache: false, parallel);
+                for (int call = 0; call < 4; call++)
+                {
+                    var got = Pair(a, b1, b2, m, k, n1, n2, level, cache: true, parallel);
+                    Assert.Equal(expected.C1, got.C1);
+                    Assert.Equal(expected.C2, got.C2);
+                }
+            }
+    }
+
+    private static (float[] C1, float[] C2) Pair(float[] a, float[] b1, float[] b2, int m, int k, int n1, int n2, int level, bool cache, bool parallel)
+    {
+        var (c1, c2) = (new float[m * n1], new float[m * n2]);
+        Gemm.MultiplyPair(false, m, k, a, 0, n1, b1, 3, c1, 0, n2, b2, 5, c2, 0, accumulate: false, level, cacheB: cache, parallel: parallel);
+        return (c1, c2);
+    }
+
     private static float[] Product(float[] a, float[] b, int bOffset, bool tb, int m, int n, int k, int level, bool cache)
     {
         var c = new float[m * n];
