@@ -67,6 +67,7 @@ internal sealed partial class CompiledScanOp
                         Contribute(p.Y, t, lo, hi, part, gy.AsSpan(t * ySize + lo * yRow, yRow == 0 ? ySize : (hi - lo) * yRow));
                         for (int k = _nodes.Length - 1; k >= 0; k--)
                             if (part.Has[k]) Propagate(k, t, lo, hi, part);
+                            else if (_nodes[k].CotangentPerStep) NoCotangent(k, t, lo, hi);
                     });
                     (_carryIn, _carryOut) = (_carryOut, _carryIn);
                     Array.Copy(parts[0].CarryHas, _carryInHas, carries);
@@ -88,6 +89,15 @@ internal sealed partial class CompiledScanOp
                 result[1 + i] = _carryInHas[i] ? new NDArray(_op._carryShapes[i], _carryIn[i]) : null;
             for (int j = 0; j < _ext.Length; j++) result[1 + carries + j] = new NDArray(_extShapes[j], _gExt[j]);
             return result;
+        }
+
+        // A node kept per step that received nothing at step t (it feeds only a carry the next step does not read): its
+        // rows there are zero, for the products after the loop that read every step (a pooled buffer holds old values).
+        private void NoCotangent(int k, int t, int lo, int hi)
+        {
+            var (a, o) = Cotangent(k, t, lo);
+            int row = RowSize(new ScanRef(ScanSource.Node, k));
+            a.AsSpan(o, row == 0 ? _nodes[k].Size : (hi - lo) * row).Clear();
         }
 
         private static ReadOnlySpan<T> Slice(T[] whole, int row, int lo, int hi) => row == 0 ? whole : whole.AsSpan(lo * row, (hi - lo) * row);

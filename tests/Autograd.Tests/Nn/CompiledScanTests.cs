@@ -124,6 +124,33 @@ public class CompiledScanTests
         for (int i = 0; i < g1.Count; i++) Near(g2[i], g1[i]);
     }
 
+    [Theory]
+    [InlineData(3, 6, false)]
+    [InlineData(3, 6, true)]
+    [InlineData(32, 192, false)] // two halves on two cores (32 · 192 · 192 multiply-adds per step)
+    public void A_product_feeding_only_a_carry_the_next_step_does_not_read_gets_its_gradient_from_the_last_step_alone(int b, int h, bool reverse)
+    {
+        // c' = 2 x_t W2ᵀ never reads c: the product's cotangent exists at the last step processed only (from the final c),
+        // and the other steps' rows of its per-step buffer, a pooled array filled with NaN here, must count as zero.
+        var w = (W: R(31, h, D), U: R(32, h, h), W2: R(33, h, D));
+        var xs = R(34, T, b, D);
+        var (h0, c0) = (R(35, b, h), R(36, b, h));
+        Tensor F((Tensor W, Tensor U, Tensor W2) p, bool unroll)
+        {
+            var r = xs.Scan((H: h0, C: c0), (s, x) => ((Tanh(Affine(x, p.W) + Affine(s.H, p.U)), Affine(x, p.W2) * 2.0), s.H),
+                new ScanOptions(Reverse: reverse, Unroll: unroll));
+            return Sum(r.Ys) + Sum(r.Final.C * r.Final.C) + Sum(r.Final.H);
+        }
+        Assert.Single(Graph.Nodes(F(w, false)), n => n.Op?.Name == "scan");
+        var expected = Tree.Flatten(Ad.Grad(((Tensor W, Tensor U, Tensor W2) p) => F(p, true), w));
+        var rented = Enumerable.Range(0, 64).Select(_ => System.Buffers.ArrayPool<double>.Shared.Rent(T * b * h)).ToList();
+        foreach (var a in rented) Array.Fill(a, double.NaN);
+        foreach (var a in rented) System.Buffers.ArrayPool<double>.Shared.Return(a);
+        var actual = Tree.Flatten(Ad.Grad(((Tensor W, Tensor U, Tensor W2) p) => F(p, false), w));
+        for (int i = 0; i < expected.Count; i++) Near(expected[i], actual[i]);
+        Assert.Contains(expected[2].ToDoubleArray(), v => v != 0);
+    }
+
     [Fact]
     public void The_scan_nodes_rule_is_pure_swept_twice_and_from_two_threads_it_returns_the_same_gradients()
     {
