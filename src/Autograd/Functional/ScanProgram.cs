@@ -39,6 +39,11 @@ internal sealed record ScanNode(ScanInstr Instr, ScanRef[] Inputs, Shape Shape, 
 
     /// <summary>Its cotangent is kept for every step (a product's, for the weight gradient after the loop).</summary>
     public bool CotangentPerStep { get; set; }
+
+    /// <summary>On a <see cref="ScanInstr.Slice"/>: one of slices that cut their input's last axis into pieces (a
+    /// <c>Chunk</c>, a <c>Split</c>) and are all its uses, so its rule copies its piece of the input's cotangent in
+    /// rather than adding it to rows another slice cleared first.</summary>
+    public bool Partitions { get; set; }
 }
 
 /// <summary>
@@ -135,6 +140,17 @@ internal sealed class ScanProgram
                 if (r.Source == ScanSource.Node) uses[r.Index]++;
         foreach (var r in CarryOut.Append(Y))
             if (r.Source == ScanSource.Node) uses[r.Index]++;
+        // PERF: the pieces of a Chunk (W2's [B, 4H] gate sum, four slices) each copy their cotangent into place: the first
+        // one cleared all 4H columns of every row and each then added its piece in.
+        for (int k = 0; k < Nodes.Length; k++)
+        {
+            var cut = Nodes.Where(n => n.Instr == ScanInstr.Slice && n.Inputs[0] == new ScanRef(ScanSource.Node, k)).OrderBy(n => n.SliceStart).ToList();
+            if (cut.Count == 0 || cut.Count != uses[k]) continue;
+            int end = 0;
+            foreach (var piece in cut) end = piece.SliceStart == end ? end + piece.Shape[-1] : -1;
+            if (end == Nodes[k].Shape[-1])
+                foreach (var piece in cut) piece.Partitions = true;
+        }
         bool Product(ScanRef r, ScanNode user) => r.Source == ScanSource.Node && Nodes[r.Index] is { Instr: ScanInstr.Affine or ScanInstr.MatMul } p
             && uses[r.Index] == 1 && p.Shape.Equals(user.Shape);
         for (int k = 0; k < Nodes.Length; k++)

@@ -68,6 +68,7 @@ internal sealed partial class CompiledScanOp
                         for (int k = _nodes.Length - 1; k >= 0; k--)
                             if (part.Has[k]) Propagate(k, t, lo, hi, part);
                             else if (_nodes[k].CotangentPerStep) NoCotangent(k, t, lo, hi);
+                            else if (_nodes[k].Partitions) Piece(k, t, lo, hi, part, default);
                     });
                     (_carryIn, _carryOut) = (_carryOut, _carryIn);
                     Array.Copy(parts[0].CarryHas, _carryInHas, carries);
@@ -98,6 +99,24 @@ internal sealed partial class CompiledScanOp
             var (a, o) = Cotangent(k, t, lo);
             int row = RowSize(new ScanRef(ScanSource.Node, k));
             a.AsSpan(o, row == 0 ? _nodes[k].Size : (hi - lo) * row).Clear();
+        }
+
+        // A slice that partitions its input (ScanNode.Partitions): its cotangent g copied into its piece of every row of
+        // the input's, or zeros when it got none this step (the pieces together write each element once, so nothing is
+        // cleared first and nothing is left over from a pooled buffer).
+        private void Piece(int k, int t, int lo, int hi, Part part, ReadOnlySpan<T> g)
+        {
+            var n = _nodes[k];
+            var (into, offset, _) = Target(n.Inputs[0], t, lo, hi, part);
+            if (into is null) return;
+            int row = RowSize(new ScanRef(ScanSource.Node, k)), cols = n.Shape[-1];
+            int rows = (row == 0 ? n.Size : (hi - lo) * row) / Math.Max(1, cols), from = ShapeOf(n.Inputs[0])[-1];
+            for (int r = 0; r < rows; r++)
+            {
+                var piece = into.AsSpan(offset + r * from + n.SliceStart, cols);
+                if (g.IsEmpty) piece.Clear();
+                else g.Slice(r * cols, cols).CopyTo(piece);
+            }
         }
 
         private static ReadOnlySpan<T> Slice(T[] whole, int row, int lo, int hi) => row == 0 ? whole : whole.AsSpan(lo * row, (hi - lo) * row);
@@ -168,6 +187,9 @@ internal sealed partial class CompiledScanOp
                     Deliver(n.Inputs[0], t, lo, hi, part, o, direct);
                     break;
                 }
+                case ScanInstr.Slice when n.Partitions:
+                    Piece(k, t, lo, hi, part, g);
+                    break;
                 case ScanInstr.Slice:
                 {
                     var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part);

@@ -53,6 +53,13 @@ public class CompiledScanTests
             var c1 = s.C + MatMul(h1, p.Q) + Slice(MatMul(x, p.M), -1, 0, H);
             return ((h1, c1 * 0.5), c1);
         },
+        // A chunked sum that is also used whole (y): its pieces' cotangents add to y's, they do not replace it.
+        ["chunk-and-whole"] = (p, s, x) =>
+        {
+            var a = MatMul(x, p.M) + MatMul(s.H, p.N);
+            var g = Chunk(a, 2, axis: -1);
+            return ((Tanh(g[0]) * Sigmoid(g[1]), s.C * Sigmoid(g[1])), a * 0.5);
+        },
         // ReLU, exp, neg; carries swapped; y is x itself; the output is a product with an external constant.
         ["swap"] = (p, s, x) =>
         {
@@ -63,7 +70,7 @@ public class CompiledScanTests
     };
 
     public static TheoryData<string, bool> CellsAndDirections =>
-        new() { { "lstm", false }, { "lstm", true }, { "gru-like", false }, { "gru-like", true }, { "swap", false }, { "swap", true }, { "residual", false }, { "residual", true } };
+        new() { { "lstm", false }, { "lstm", true }, { "gru-like", false }, { "gru-like", true }, { "swap", false }, { "swap", true }, { "residual", false }, { "residual", true }, { "chunk-and-whole", false }, { "chunk-and-whole", true } };
 
     private static Tensor Loss(Cell cell, Weights p, Tensor xs, Tensor h0, Tensor c0, ScanOptions options, out Tensor ys)
     {
@@ -125,20 +132,30 @@ public class CompiledScanTests
     }
 
     [Theory]
-    [InlineData(3, 6, false)]
-    [InlineData(3, 6, true)]
-    [InlineData(32, 192, false)] // two halves on two cores (32 · 192 · 192 multiply-adds per step)
-    public void A_product_feeding_only_a_carry_the_next_step_does_not_read_gets_its_gradient_from_the_last_step_alone(int b, int h, bool reverse)
+    [InlineData(3, 6, false, false)]
+    [InlineData(3, 6, true, false)]
+    [InlineData(32, 192, false, false)] // two halves on two cores (32 · 192 · 192 multiply-adds per step)
+    [InlineData(3, 6, false, true)]
+    [InlineData(32, 192, true, true)]
+    public void A_product_feeding_only_a_carry_the_next_step_does_not_read_gets_its_gradient_from_the_last_step_alone(int b, int h, bool reverse, bool chunk)
     {
         // c' = 2 x_t W2ᵀ never reads c: the product's cotangent exists at the last step processed only (from the final c),
-        // and the other steps' rows of its per-step buffer, a pooled array filled with NaN here, must count as zero.
+        // and the other steps' rows of its per-step buffer, a pooled array filled with NaN here, must count as zero. With
+        // `chunk`, c' is the second half of a chunked sum instead, whose first half makes h': that piece of the sum's
+        // cotangent is zero at those steps.
         var w = (W: R(31, h, D), U: R(32, h, h), W2: R(33, h, D));
         var xs = R(34, T, b, D);
         var (h0, c0) = (R(35, b, h), R(36, b, h));
         Tensor F((Tensor W, Tensor U, Tensor W2) p, bool unroll)
         {
-            var r = xs.Scan((H: h0, C: c0), (s, x) => ((Tanh(Affine(x, p.W) + Affine(s.H, p.U)), Affine(x, p.W2) * 2.0), s.H),
-                new ScanOptions(Reverse: reverse, Unroll: unroll));
+            var (wc, uc) = (Concat([p.W, p.W2], 0), Concat([p.U, p.U], 0));
+            ((Tensor, Tensor), Tensor) Step((Tensor H, Tensor C) s, Tensor x)
+            {
+                if (!chunk) return ((Tanh(Affine(x, p.W) + Affine(s.H, p.U)), Affine(x, p.W2) * 2.0), s.H);
+                var g = Chunk(Affine(x, wc) + Affine(s.H, uc), 2, axis: -1);
+                return ((Tanh(g[0]), g[1] * 2.0), s.H);
+            }
+            var r = xs.Scan((H: h0, C: c0), Step, new ScanOptions(Reverse: reverse, Unroll: unroll));
             return Sum(r.Ys) + Sum(r.Final.C * r.Final.C) + Sum(r.Final.H);
         }
         Assert.Single(Graph.Nodes(F(w, false)), n => n.Op?.Name == "scan");
