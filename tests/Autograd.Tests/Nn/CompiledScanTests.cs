@@ -53,6 +53,13 @@ public class CompiledScanTests
             var c1 = s.C + MatMul(h1, p.Q) + Slice(MatMul(x, p.M), -1, 0, H);
             return ((h1, c1 * 0.5), c1);
         },
+        // The LSTM with U h first and y = x_t: x_t's cotangent holds y's when the paired products add theirs.
+        ["lstm-hx"] = (p, s, x) =>
+        {
+            var g = Chunk(Affine(s.H, p.U, p.Bh) + Affine(x, p.W, p.Bi), 4, axis: -1);
+            var c1 = Sigmoid(g[1]) * s.C + Sigmoid(g[0]) * Tanh(g[2]);
+            return ((Sigmoid(g[3]) * Tanh(c1), c1), x);
+        },
         // A chunked sum that is also used whole (y): its pieces' cotangents add to y's, they do not replace it.
         ["chunk-and-whole"] = (p, s, x) =>
         {
@@ -70,7 +77,8 @@ public class CompiledScanTests
     };
 
     public static TheoryData<string, bool> CellsAndDirections =>
-        new() { { "lstm", false }, { "lstm", true }, { "gru-like", false }, { "gru-like", true }, { "swap", false }, { "swap", true }, { "residual", false }, { "residual", true }, { "chunk-and-whole", false }, { "chunk-and-whole", true } };
+        new() { { "lstm", false }, { "lstm", true }, { "gru-like", false }, { "gru-like", true }, { "swap", false }, { "swap", true }, { "residual", false }, { "residual", true }, { "chunk-and-whole", false }, { "chunk-and-whole", true },
+            { "lstm-hx", false }, { "lstm-hx", true } };
 
     private static Tensor Loss(Cell cell, Weights p, Tensor xs, Tensor h0, Tensor c0, ScanOptions options, out Tensor ys)
     {
