@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using Autograd.Tensors;
 
 namespace Autograd;
 
@@ -60,6 +61,8 @@ internal static class Backward
             // A wrt node keeps its cotangent; any other is released as soon as it has been propagated.
             if (!cot[k].Target) cot[k].Value = null;
             int count = node.InputCount;
+            // The sweep's own buffer, dropped once propagated: a rule may write an input's cotangent over it.
+            bool donated = cot[k].Owned && !cot[k].Target;
             if (node.Op is IAccumulatingVjp sparse)
             {
                 // PERF: a slice's cotangent is zero outside the slice; adding it into one buffer per input keeps T
@@ -74,10 +77,9 @@ internal static class Backward
                     Own(ref acc);
                     sparse.AccumulateVjp(node, g.Cast(input.DType), acc.Value!);
                 }
+                if (donated) Recycled.Return(g.Data);
                 continue;
             }
-            // The sweep's own buffer, dropped once propagated: a rule may write an input's cotangent over it.
-            bool donated = cot[k].Owned && !cot[k].Target;
             NDArray?[] gs;
             var buffered = node.Op as BufferedPrimitive;
             bool fresh = buffered is not null; // its rule promises fresh arrays
@@ -107,7 +109,17 @@ internal static class Backward
                 if (acc.Value is null) (acc.Value, acc.Owned) = (gi, own);
                 else Accumulate(ref acc, gi, own);
             }
+            // PERF: g is dead now unless an input took it over. A user's rule (CustomVjp) may have kept it; ours do not.
+            if (donated && node.Op is not CustomVjpOp && !SharedWith(gs, g)) Recycled.Return(g.Data);
         }
+    }
+
+    // True when an entry of gs holds g's elements (g itself, or a reshape of it).
+    private static bool SharedWith(NDArray?[] gs, NDArray g)
+    {
+        foreach (var gi in gs)
+            if (gi is not null && ReferenceEquals(gi.Data, g.Data)) return true;
+        return false;
     }
 
     // True when another entry of gs shares gs[i]'s elements (the same array, or a reshape of it).

@@ -35,10 +35,10 @@ public sealed partial class NDArray
 
     /// <summary>A fresh array whose elements the caller fills before anyone else sees it.</summary>
     internal static NDArray Empty(Shape shape, DType dtype) => dtype == DType.Float32
-        ? new NDArray(shape, GC.AllocateUninitializedArray<float>(shape.Size))
-        : new NDArray(shape, GC.AllocateUninitializedArray<double>(shape.Size));
+        ? new NDArray(shape, Tensors.Recycled.Rent<float>(shape.Size))
+        : new NDArray(shape, Tensors.Recycled.Rent<double>(shape.Size));
 
-    internal static NDArray Empty<T>(Shape shape) => new(shape, GC.AllocateUninitializedArray<T>(shape.Size));
+    internal static NDArray Empty<T>(Shape shape) where T : unmanaged => new(shape, Tensors.Recycled.Rent<T>(shape.Size));
 
     /// <summary>A zero-filled array.</summary>
     public static NDArray Zeros(Shape shape, DType dtype = DType.Float32) => dtype == DType.Float32
