@@ -77,7 +77,7 @@ internal static class Backward
                     Own(ref acc);
                     sparse.AccumulateVjp(node, g.Cast(input.DType), acc.Value!);
                 }
-                if (donated) Recycled.Return(g.Data);
+                if (donated && !ReferenceEquals(acc.Value!.Data, g.Data)) Recycled.Return(g.Data);
                 continue;
             }
             NDArray?[] gs;
