@@ -127,8 +127,9 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         // the loop), or, when the steps project the input themselves (fold), the raw x [T·B, D].
         T[] x = projected || fold ? inputs[0].Value.Array<T>() : Project<T>(inputs, steps * b, g);
         T[]? wih = fold ? inputs[WeightIhSlot].Value.Array<T>() : null;
-        // PERF: one pooled [B, 4H] buffer holds h W_hhᵀ + the biases (+ x_t W_ihᵀ) for every step; gates, h and c go
-        // straight to their final place (c_t is the next step's saved c_{t−1}).
+        // PERF: one pooled [B, 4H] buffer holds h W_hhᵀ + the biases for every step (or h W_hhᵀ + x_t W_ihᵀ when the steps
+        // project x_t; the gates then add the biases); gates, h and c go straight to their final place (c_t is the next
+        // step's saved c_{t−1}).
         var hid = ArrayPool<T>.Shared.Rent(b * g);
         try
         {
