@@ -40,6 +40,11 @@ internal sealed record ScanNode(ScanInstr Instr, ScanRef[] Inputs, Shape Shape, 
     /// <summary>Its cotangent is kept for every step (a product's, for the weight gradient after the loop).</summary>
     public bool CotangentPerStep { get; set; }
 
+    /// <summary>On an <see cref="ScanInstr.Affine"/>: the other affine map whose cotangent is the same add's (W x_t + U h_{t−1}:
+    /// both read g of the sum), when there are exactly two and their weights differ; −1 for none. The rule runs the two
+    /// products together (Gemm.MultiplyPair), since they share their left operand g.</summary>
+    public int Partner { get; set; } = -1;
+
     /// <summary>On a <see cref="ScanInstr.Slice"/>: one of slices that cut their input's last axis into pieces (a
     /// <c>Chunk</c>, a <c>Split</c>) and are all its uses, so its rule copies its piece of the input's cotangent in
     /// rather than adding it to rows another slice cleared first.</summary>
@@ -174,6 +179,10 @@ internal sealed class ScanProgram
                     Nodes[n.Inputs[i].Index].Fused = true;
                 }
         }
+        foreach (var group in Enumerable.Range(0, Nodes.Length)
+            .Where(k => Nodes[k] is { Instr: ScanInstr.Affine, CotangentOf: >= 0 }).GroupBy(k => Nodes[k].CotangentOf))
+            if (group.ToArray() is [var a, var b] && Nodes[a].Inputs[1] != Nodes[b].Inputs[1])
+                (Nodes[a].Partner, Nodes[b].Partner) = (b, a);
     }
 
     private Shape Shape(ScanRef r) => r.Source switch

@@ -104,29 +104,21 @@ internal static class Backward
                     throw new InvalidOperationException($"Backward: the rule of '{node.Op}' returned a cotangent of shape {gi.Shape} for input {i} of shape {input.Shape}.");
                 // The sweep owns a cotangent no one else can see: a new array from a rule that promises fresh results,
                 // or the donated gy, provided no other input of this node receives the same elements.
-                bool own = (ReferenceEquals(gi.Data, g.Data) ? donated : fresh) && !SharedWithin(gs, i);
+                bool own = (ReferenceEquals(gi.Data, g.Data) ? donated : fresh) && !Holds(gs, gi.Data, i);
                 if (gi.DType != input.DType) (gi, own) = (gi.Cast(input.DType), true);
                 if (acc.Value is null) (acc.Value, acc.Owned) = (gi, own);
                 else Accumulate(ref acc, gi, own);
             }
             // PERF: g is dead now unless an input took it over. A user's rule (CustomVjp) may have kept it; ours do not.
-            if (donated && node.Op is not CustomVjpOp && !SharedWith(gs, g)) Recycled.Return(g.Data);
+            if (donated && node.Op is not CustomVjpOp && !Holds(gs, g.Data)) Recycled.Return(g.Data);
         }
     }
 
-    // True when an entry of gs holds g's elements (g itself, or a reshape of it).
-    private static bool SharedWith(NDArray?[] gs, NDArray g)
-    {
-        foreach (var gi in gs)
-            if (gi is not null && ReferenceEquals(gi.Data, g.Data)) return true;
-        return false;
-    }
-
-    // True when another entry of gs shares gs[i]'s elements (the same array, or a reshape of it).
-    private static bool SharedWithin(NDArray?[] gs, int i)
+    // True when an entry of gs other than gs[except] holds the elements `data` (the same array, or a reshape of it).
+    private static bool Holds(NDArray?[] gs, Array data, int except = -1)
     {
         for (int j = 0; j < gs.Length; j++)
-            if (j != i && gs[j] is { } other && ReferenceEquals(other.Data, gs[i]!.Data)) return true;
+            if (j != except && gs[j] is { } other && ReferenceEquals(other.Data, data)) return true;
         return false;
     }
 

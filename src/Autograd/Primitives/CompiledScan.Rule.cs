@@ -81,8 +81,9 @@ internal sealed partial class CompiledScanOp
                     if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul)
                     {
                         int owner = _nodes[k].CotangentOf >= 0 ? _nodes[k].CotangentOf : k;
-                        if (_partner[k] < 0) WeightAfterLoop(_nodes[k], owner);
-                        else if (_partner[k] > k) WeightPairAfterLoop(_nodes[k], _nodes[_partner[k]], owner);
+                        int partner = _nodes[k].Partner;
+                        if (partner < 0) WeightAfterLoop(_nodes[k], owner);
+                        else if (partner > k) WeightPairAfterLoop(_nodes[k], _nodes[partner], owner);
                         AffineAfterLoop(_nodes[k], owner, columnSums);
                     }
             }
@@ -149,20 +150,12 @@ internal sealed partial class CompiledScanOp
             switch (n.Instr)
             {
                 case ScanInstr.Affine or ScanInstr.MatMul:
-                    if (!n.Hoisted && _partner[k] is var q and >= 0 && !_nodes[q].Hoisted && part.Has[q] && !part.Done[q])
+                    if (!n.Hoisted && n.Partner is var q and >= 0 && !_nodes[q].Hoisted && part.Has[q] && !part.Done[q])
                     {
                         PairStep(n, _nodes[q], ga, go, len, t, lo, hi, part);
                         part.Done[q] = true;
                     }
-                    else if (!n.Hoisted)
-                    {
-                        // g_a = g W (g Wᵀ for a matmul), straight into a's cotangent.
-                        var (outs, ins, outsFirst) = Weight(n);
-                        var (into, offset, add) = Target(n.Inputs[0], t, lo, hi, part);
-                        if (into is not null)
-                            Tensors.Gemm.Multiply(false, !outsFirst, len / outs, ins, outs, ga, go, _ext[n.Inputs[1].Index], 0, into, offset,
-                                accumulate: add, cacheB: true, parallel: !_split);
-                    }
+                    else if (!n.Hoisted) InputStep(n, ga, go, len, Target(n.Inputs[0], t, lo, hi, part));
                     break;
                 case ScanInstr.Add:
                     foreach (var r in n.Inputs)
@@ -347,7 +340,16 @@ internal sealed partial class CompiledScanOp
             }
         }
 
-        // One step of two partner products (_partner): g_a = g W and g_b = g U from the g they share, as one
+        // One step of a product's rule: g_a = g W (g Wᵀ for a matmul), straight into a's cotangent (Target), if it has one.
+        private void InputStep(ScanNode n, T[] ga, int go, int len, (T[]? Into, int Offset, bool Add) target)
+        {
+            if (target.Into is null) return;
+            var (outs, ins, outsFirst) = Weight(n);
+            Tensors.Gemm.Multiply(false, !outsFirst, len / outs, ins, outs, ga, go, _ext[n.Inputs[1].Index], 0, target.Into, target.Offset,
+                accumulate: target.Add, cacheB: true, parallel: !_split);
+        }
+
+        // One step of two partner products (ScanNode.Partner): g_a = g W and g_b = g U from the g they share, as one
         // Gemm.MultiplyPair (g packed once for both, both weights' packed panels kept), each into its input's cotangent.
         private void PairStep(ScanNode n1, ScanNode n2, T[] ga, int go, int len, int t, int lo, int hi, Part part)
         {
@@ -357,10 +359,8 @@ internal sealed partial class CompiledScanOp
             var (into2, off2, add2) = Target(n2.Inputs[0], t, lo, hi, part);
             if (into1 is null || into2 is null)
             {
-                foreach (var (n, into, off, add, ins) in new[] { (n1, into1, off1, add1, ins1), (n2, into2, off2, add2, ins2) })
-                    if (into is not null)
-                        Tensors.Gemm.Multiply(false, false, rows, ins, outs, ga, go, _ext[n.Inputs[1].Index], 0, into, off,
-                            accumulate: add, cacheB: true, parallel: !_split);
+                InputStep(n1, ga, go, len, (into1, off1, add1));
+                InputStep(n2, ga, go, len, (into2, off2, add2));
                 return;
             }
             // One accumulate flag for both: a target written for the first time this step is cleared and added into.

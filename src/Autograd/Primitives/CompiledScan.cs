@@ -117,23 +117,6 @@ internal sealed partial class CompiledScanOp : Primitive
             _batch = batched ? b : 1;
             long work = _nodes.Where(n => n.Instr is ScanInstr.Affine or ScanInstr.MatMul && !n.Hoisted).Sum(n => (long)n.Size * Weight(n).Ins);
             _split = batched && b >= MinSplitBatch && work >= MinSplitWork && Environment.ProcessorCount >= 2;
-            _partner = Partners();
-        }
-
-        // For each affine map, the other affine map whose cotangent is the same add's (W x_t + U h_{t−1}: both read g of the
-        // sum), when there are exactly two and they have different weights; else −1. The rule runs such a pair's products
-        // together (Gemm.MultiplyPair), since they share their left operand g.
-        private readonly int[] _partner;
-
-        private int[] Partners()
-        {
-            var partner = new int[_nodes.Length];
-            Array.Fill(partner, -1);
-            foreach (var group in Enumerable.Range(0, _nodes.Length)
-                .Where(k => _nodes[k] is { Instr: ScanInstr.Affine, CotangentOf: >= 0 }).GroupBy(k => _nodes[k].CotangentOf))
-                if (group.ToArray() is [var a, var b] && _nodes[a].Inputs[1] != _nodes[b].Inputs[1])
-                    (partner[a], partner[b]) = (b, a);
-            return partner;
         }
 
         private int First => _op._reverse ? _steps - 1 : 0;

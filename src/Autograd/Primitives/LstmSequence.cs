@@ -102,6 +102,10 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
 
     private int WeightIhSlot => hasBiasHh ? 5 : 4;
 
+    /// <summary>Whether the steps project a raw input of <paramref name="depth"/> features themselves (forward: x_t W_ihᵀ,
+    /// rule: g_a_t W_ih) instead of one product over all T·B rows.</summary>
+    private bool Folds(int depth) => !projected && depth <= Gemm.StepProjectionDepth;
+
     public override string Name => "lstm_sequence";
     public override string Attributes => string.Join(", ", new[] { reverse ? "reverse" : "", projected ? "" : "projects input" }.Where(a => a.Length > 0));
 
@@ -122,7 +126,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         // written out and read back at memory speed, 1.07 ms of W2's 10. A wider input is projected before the loop, as
         // one large product at full GEMM speed (W3: 6400 x 2048 x 512), into a pooled scratch buffer the rule does not need.
         int d = projected ? 0 : inputs[0].Shape[2];
-        bool fold = !projected && d <= Gemm.StepProjectionDepth;
+        bool fold = Folds(d);
         // x: the rows xp [T·B, 4H] that each step adds to its own (the input as given, or x W_ihᵀ projected here before
         // the loop), or, when the steps project the input themselves (fold), the raw x [T·B, D].
         T[] x = projected || fold ? inputs[0].Value.Array<T>() : Project<T>(inputs, steps * b, g);
@@ -217,7 +221,7 @@ internal sealed class LstmSequenceOp(bool reverse, bool hasBiasHh, bool projecte
         // each step, in one product with g_a_t W_hh (the pair shares the packed g_a_t, and both weights' packed panels are
         // kept): as one product after the loop it packed all of g_a again for an output only D wide.
         int d = projected ? 0 : y.Input(0).Shape[2];
-        bool fold = !projected && d <= Gemm.StepProjectionDepth;
+        bool fold = Folds(d);
         var gx = projected ? null : NDArray.Empty<T>(y.Input(0).Shape);
         T[]? gxd = fold ? gx!.Array<T>() : null, wihd = fold ? y.Input(WeightIhSlot).Value.Array<T>() : null;
         try

@@ -37,7 +37,7 @@ internal static unsafe partial class Gemm
         CheckOperands(m, n1, k, a, aOffset, b1, b1Offset, c1, c1Offset, nameof(b1), nameof(c1));
         CheckOperands(m, n2, k, a, aOffset, b2, b2Offset, c2, c2Offset, nameof(b2), nameof(c2));
         if (level < 0 || level > KernelLevel) level = KernelLevel;
-        int start = RoundUp(n1, Tile<T>(level).Nr), n = start + n2;
+        int nr = Tile<T>(level).Nr, start = RoundUp(n1, nr), n = start + n2;
         long work = (long)m * n * k;
         if (m == 0 || n1 == 0 || n2 == 0 || k == 0 || work < SmallThreshold || m <= 2)
         {
@@ -47,7 +47,7 @@ internal static unsafe partial class Gemm
         }
         long rsA = transA ? 1 : k, csA = transA ? m : 1;
         // Both Bs from their kept panels, or both packed here block by block (a first sighting keeps nothing yet).
-        int nr = Tile<T>(level).Nr, kc = Balance(k, KC, 1);
+        int kc = Balance(k, KC, 1);
         T[]? packed1 = cacheB && GemmPackedB.Enabled ? GemmPackedB.Get(b1, b1Offset, false, k, n1, kc, nr) : null;
         T[]? packed2 = packed1 is null ? null : GemmPackedB.Get(b2, b2Offset, false, k, n2, kc, nr);
         if (packed2 is null) packed1 = null;

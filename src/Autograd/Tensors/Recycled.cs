@@ -42,9 +42,8 @@ internal static class Recycled
     /// guarantees nobody reads or writes it any more.</summary>
     public static void Return(Array array)
     {
-        var type = array.GetType().GetElementType()!;
-        if ((long)array.Length * (type == typeof(float) ? 4 : 8) < MinBytes) return;
-        var bin = s_bins.GetOrAdd((type, array.Length), static _ => new());
+        if (Buffer.ByteLength(array) < MinBytes) return;
+        var bin = s_bins.GetOrAdd((array.GetType().GetElementType()!, array.Length), static _ => new());
         if (bin.Count < PerLength) bin.Enqueue(new WeakReference<Array>(array));
     }
 }
