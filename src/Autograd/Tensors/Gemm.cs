@@ -261,6 +261,12 @@ internal static unsafe partial class Gemm
                             int mc = Math.Min(mcBlock, m - ic);
                             int full = direct ? mc / mr * mr : 0;
                             if (mc > full) GemmPacking.PackA(mc - full, kc, a + (ic + full) * rsA + pc * csA, rsA, csA, mr, packA);
+                            // PERF: a last tile of 2 or 4 rows runs across three whole panels at a time (2 x 48 or two
+                            // 4 x 24 tiles), with 12 accumulators as in the full tile; its own 4 or 8 leave the FMA units
+                            // waiting on their latency. A recurrent step's halves of 32 rows (W3) and 16 (W2) end so.
+                            int tail = mc % mr, tailRow = mc - tail, wideEnd = 0;
+                            T* wideB = null, wideC = null;
+                            bool wide = level == 1 && (tail is 2 or 4);
                             for (int jr = 0; jr < nc; jr += nr)
                             {
                                 int col = jc + jr;
@@ -270,8 +276,15 @@ internal static unsafe partial class Gemm
                                 T* bp = inSecond && second.Packed != null
                                     ? second.Packed + (long)pc * second.Panels * nr + (long)((col - start2) / nr) * kc * nr
                                     : blockB + (long)jr * kc;
+                                if (wide && jr >= wideEnd && jr + 3 * nr <= nc && col + 3 * nr <= (inSecond ? n : n1))
+                                {
+                                    wideEnd = jr + 3 * nr;
+                                    wideB = bp;
+                                    wideC = cCol + (long)(ic + tailRow) * ld;
+                                }
                                 for (int ir = 0; ir < mc; ir += mr)
                                 {
+                                    if (ir == tailRow && jr < wideEnd) break; // with the trio's last panel, below
                                     int nrows = Math.Min(mr, mc - ir);
                                     bool inPlace = ir < full;
                                     T* ap = inPlace ? a + (ic + ir) * rsA + pc * csA : packA + (long)(ir - full) * kc;
@@ -291,6 +304,19 @@ internal static unsafe partial class Gemm
                                             for (int j = 0; j < ncols; j++)
                                                 dst[j] = load ? dst[j] + src[j] : src[j];
                                         }
+                                    }
+                                }
+                                // After the trio's last panel, which is then in L1. Its panels lie kc * nr apart (packed here or kept).
+                                if (jr == wideEnd - nr)
+                                {
+                                    T* ap = packA + (long)(tailRow - full) * kc;
+                                    long panel = (long)kc * nr;
+                                    int w = nr / 2;
+                                    if (tail == 2) GemmKernels.Kernel256Wide2(kc, ap, mr, wideB, panel, wideC, ld, load);
+                                    else
+                                    {
+                                        GemmKernels.Kernel256Wide4(kc, ap, mr, wideB, wideB + w, wideB + panel, wideC, ld, load);
+                                        GemmKernels.Kernel256Wide4(kc, ap, mr, wideB + panel + w, wideB + 2 * panel, wideB + 2 * panel + w, wideC + 3 * w, ld, load);
                                     }
                                 }
                             }

@@ -10,6 +10,8 @@ public class GemmTests
     {
         { 0, 3, 4 }, { 3, 0, 4 }, { 3, 4, 0 }, { 1, 1, 1 }, { 2, 9, 5 }, { 7, 5, 3 }, { 8, 32, 8 }, { 9, 33, 17 },
         { 17, 31, 65 }, { 31, 64, 129 }, { 130, 70, 300 }, { 260, 97, 41 }, { 64, 32, 523 }, { 401, 40, 20 }, { 20, 140, 30 },
+        // Last tiles of 2 and 4 rows across three whole panels at a time, with panels left over, over two depth blocks.
+        { 16, 96, 600 }, { 32, 112, 40 }, { 28, 50, 9 },
     };
 
     [Theory]
@@ -54,7 +56,7 @@ public class GemmTests
     public static TheoryData<int, int, int, int> PairSizes() => new()
     {
         { 0, 4, 3, 5 }, { 3, 0, 4, 4 }, { 2, 5, 3, 3 }, { 7, 9, 16, 32 }, { 9, 17, 13, 5 }, { 33, 65, 32, 1 },
-        { 130, 300, 50, 70 }, { 260, 41, 64, 128 }, { 401, 600, 3, 40 },
+        { 130, 300, 50, 70 }, { 260, 41, 64, 128 }, { 401, 600, 3, 40 }, { 16, 70, 48, 56 },
     };
 
     [Theory]
