@@ -53,7 +53,15 @@ if (args is ["w2-interleaved", ..])
 // The benchmarks run under the .NET default GC (workstation, background). `--blocking-gc` runs them under the
 // non-concurrent workstation GC instead (<ConcurrentGarbageCollection>false</ConcurrentGarbageCollection> in an app's
 // project), which gives the young generation a larger budget: see docs/benchmarks.md for what it changes.
-bool blockingGc = args.Contains("--blocking-gc");
+//
+// `--per-call` times one call per iteration (300 of them, after 100 warm-up calls), so the Median column is the median
+// of single calls, the statistic ../shared/bench/torch/common.py reports. The default job's iterations each average many
+// calls, so on a host whose load comes in bursts its median sits nearer the mean of the calls. Meant for the
+// millisecond workloads (W2, W4), e.g. `-- --filter '*W2*' --per-call`; see docs/benchmarks.md (twelfth session).
+bool blockingGc = args.Contains("--blocking-gc"), perCall = args.Contains("--per-call");
 var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, StatisticColumn.Min);
-if (blockingGc) config = config.AddJob(Job.Default.WithGcConcurrent(false));
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args.Where(a => a != "--blocking-gc").ToArray(), config);
+var job = Job.Default;
+if (blockingGc) job = job.WithGcConcurrent(false);
+if (perCall) job = job.WithInvocationCount(1).WithUnrollFactor(1).WithIterationCount(300).WithWarmupCount(100);
+if (blockingGc || perCall) config = config.AddJob(job);
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args.Where(a => a is not ("--blocking-gc" or "--per-call")).ToArray(), config);
