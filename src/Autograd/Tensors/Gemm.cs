@@ -308,17 +308,7 @@ internal static unsafe partial class Gemm
                                 }
                                 // After the trio's last panel, which is then in L1. Its panels lie kc * nr apart (packed here or kept).
                                 if (jr == wideEnd - nr)
-                                {
-                                    T* ap = packA + (long)(tailRow - full) * kc;
-                                    long panel = (long)kc * nr;
-                                    int w = nr / 2;
-                                    if (tail == 2) GemmKernels.Kernel256Wide2(kc, ap, mr, wideB, panel, wideC, ld, load);
-                                    else
-                                    {
-                                        GemmKernels.Kernel256Wide4(kc, ap, mr, wideB, wideB + w, wideB + panel, wideC, ld, load);
-                                        GemmKernels.Kernel256Wide4(kc, ap, mr, wideB + panel + w, wideB + 2 * panel, wideB + 2 * panel + w, wideC + 3 * w, ld, load);
-                                    }
-                                }
+                                    GemmKernels.Kernel256Wide(tail, kc, packA + (long)(tailRow - full) * kc, mr, wideB, wideC, ld, load);
                             }
                         }
                     }

@@ -205,6 +205,30 @@ internal static unsafe class GemmKernels
         }
     }
 
+    /// <summary>A block's last 2 or 4 rows across three whole consecutive B panels (kc * NR apart, NR = 2 *
+    /// Vector256&lt;T&gt;.Count): <see cref="Kernel256Wide2{T}"/> once, or <see cref="Kernel256Wide4{T}"/> on each half.</summary>
+    /// <param name="rows">2 or 4.</param>
+    /// <param name="kc">Depth of the packed panels.</param>
+    /// <param name="a">A micro-panel: the values of depth step p at <c>a[p * lda ..]</c>.</param>
+    /// <param name="lda">Distance between depth steps of A.</param>
+    /// <param name="b">The first of the three packed B micro-panels.</param>
+    /// <param name="c">Top-left of the C tile: <paramref name="rows"/> rows of 3 * NR contiguous columns are written.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <param name="load">Add to C (true) or overwrite it (false).</param>
+    public static void Kernel256Wide<T>(int rows, int kc, T* a, long lda, T* b, T* c, int ldc, bool load) where T : unmanaged
+    {
+        int w = Vector256<T>.Count;
+        long panel = (long)kc * 2 * w;
+        if (rows == 2)
+        {
+            Kernel256Wide2(kc, a, lda, b, panel, c, ldc, load);
+            return;
+        }
+        // Columns 0..3w of the trio are panel 0's two vectors and panel 1's first; 3w..6w the rest.
+        Kernel256Wide4(kc, a, lda, b, b + w, b + panel, c, ldc, load);
+        Kernel256Wide4(kc, a, lda, b + panel + w, b + 2 * panel, b + 2 * panel + w, c + 3 * w, ldc, load);
+    }
+
     /// <summary>Vector256 kernel for a block's last two rows across three whole B panels: a 2 x (6 * Vector256&lt;T&gt;.Count)
     /// tile (2 x 48 float). Its 12 accumulators keep both FMA units busy, where the 2-row tile of one panel has 4 and
     /// waits on the FMA latency (a 32-row product ran at 92 GFLOP/s on one core against 100 for 30 rows).</summary>
