@@ -34,12 +34,13 @@ internal sealed partial class CompiledScanOp
             _carryIn = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryOut = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryInHas = new bool[carries];
-            _gxs = new T[_steps * _op._xShape.Size];
-            _gExt = _extShapes.Select(s => new T[s.Size]).ToArray();
+            // PERF: the results in recycled arrays (as the fused layers' are), the second half's sums in pooled ones.
+            _gxs = Zeroed(_steps * _op._xShape.Size);
+            _gExt = _extShapes.Select(s => Zeroed(s.Size)).ToArray();
             int scratch = _nodes.Length == 0 ? 0 : _nodes.Max(n => n.Size);
             // The second half sums its externals' cotangents apart, added in at the end: the result does not depend on timing.
             Part[] parts = _split
-                ? [new Part(_nodes.Length, carries, scratch, _gExt), new Part(_nodes.Length, carries, scratch, _extShapes.Select(s => new T[s.Size]).ToArray())]
+                ? [new Part(_nodes.Length, carries, scratch, _gExt), new Part(_nodes.Length, carries, scratch, _extShapes.Select(s => Pooled(s.Size)).ToArray())]
                 : [new Part(_nodes.Length, carries, scratch, _gExt)];
             // The final carry's cotangent enters the last step processed.
             for (int i = 0, at = _steps * ySize; i < carries; at += _carryIn[i].Length, i++)
@@ -76,7 +77,7 @@ internal sealed partial class CompiledScanOp
                     Array.Copy(parts[0].CarryHas, _carryInHas, carries);
                 }
                 if (_split)
-                    for (int j = 0; j < _gExt.Length; j++) TensorPrimitives.Add(_gExt[j], parts[1].GExt[j], _gExt[j]);
+                    for (int j = 0; j < _gExt.Length; j++) TensorPrimitives.Add(_gExt[j], parts[1].GExt[j].AsSpan(0, _gExt[j].Length), _gExt[j]);
                 for (int k = 0; k < _nodes.Length; k++)
                     if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul)
                     {
@@ -89,7 +90,8 @@ internal sealed partial class CompiledScanOp
             }
             finally
             {
-                foreach (var g in _cotSteps.Concat(_cot).Concat(parts.Select(q => q.Tmp)).Concat(columnSums))
+                var second = parts.Length > 1 ? parts[1].GExt : [];
+                foreach (var g in _cotSteps.Concat(_cot).Concat(parts.Select(q => q.Tmp)).Concat(columnSums).Concat(second))
                     if (g is not null) ArrayPool<T>.Shared.Return(g);
             }
             var result = new NDArray?[1 + carries + _ext.Length];
@@ -98,6 +100,20 @@ internal sealed partial class CompiledScanOp
                 result[1 + i] = _carryInHas[i] ? new NDArray(_op._carryShapes[i], _carryIn[i]) : null;
             for (int j = 0; j < _ext.Length; j++) result[1 + carries + j] = new NDArray(_extShapes[j], _gExt[j]);
             return result;
+        }
+
+        private static T[] Zeroed(int length)
+        {
+            var a = Tensors.Recycled.Rent<T>(length);
+            Array.Clear(a);
+            return a;
+        }
+
+        private static T[] Pooled(int length)
+        {
+            var a = ArrayPool<T>.Shared.Rent(length);
+            a.AsSpan(0, length).Clear();
+            return a;
         }
 
         // A node kept per step that received nothing at step t (it feeds only a carry the next step does not read): its
