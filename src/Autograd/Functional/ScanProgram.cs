@@ -33,8 +33,8 @@ internal sealed record ScanNode(ScanInstr Instr, ScanRef[] Inputs, Shape Shape, 
     /// <summary>Computed by the add that uses it (<see cref="FusedProduct"/>), not on its own.</summary>
     public bool Fused { get; set; }
 
-    /// <summary>The index of the add whose cotangent this product's is (its only use, same shape): the rule reads it
-    /// there instead of receiving a copy; −1 for its own.</summary>
+    /// <summary>The index of the add whose cotangent this node's is (its only use, same shape; a product, or an
+    /// elementwise value): its rule reads it there instead of receiving a copy; −1 for its own.</summary>
     public int CotangentOf { get; set; } = -1;
 
     /// <summary>Its cotangent is kept for every step (a product's, for the weight gradient after the loop).</summary>
@@ -49,6 +49,10 @@ internal sealed record ScanNode(ScanInstr Instr, ScanRef[] Inputs, Shape Shape, 
     /// <c>Chunk</c>, a <c>Split</c>) and are all its uses, so its rule copies its piece of the input's cotangent in
     /// rather than adding it to rows another slice cleared first.</summary>
     public bool Partitions { get; set; }
+
+    /// <summary>On a <see cref="Partitions"/> slice read only by an activation: not copied out. The activation reads its
+    /// columns of the input in place, and its rule writes g_x straight into them in the input's cotangent.</summary>
+    public bool InPlace { get; set; }
 }
 
 /// <summary>
@@ -156,6 +160,12 @@ internal sealed class ScanProgram
             if (end == Nodes[k].Shape[-1])
                 foreach (var piece in cut) piece.Partitions = true;
         }
+        // PERF: W2's four gates each read one piece of the [B, 4H] sum: copying the pieces out (and their cotangents back)
+        // was a pass per piece and direction.
+        for (int k = 0; k < Nodes.Length; k++)
+            if (Nodes[k] is { Instr: ScanInstr.Sigmoid or ScanInstr.Tanh or ScanInstr.Exp or ScanInstr.Relu } act && act.Inputs[0].Source == ScanSource.Node
+                && Nodes[act.Inputs[0].Index] is { Partitions: true, Stored: false } piece && uses[act.Inputs[0].Index] == 1)
+                piece.InPlace = true;
         bool Product(ScanRef r, ScanNode user) => r.Source == ScanSource.Node && Nodes[r.Index] is { Instr: ScanInstr.Affine or ScanInstr.MatMul } p
             && uses[r.Index] == 1 && p.Shape.Equals(user.Shape);
         for (int k = 0; k < Nodes.Length; k++)
@@ -179,6 +189,14 @@ internal sealed class ScanProgram
                     Nodes[n.Inputs[i].Index].Fused = true;
                 }
         }
+        // PERF: likewise an elementwise value used only by a sum of its own shape (f ⊙ c and i ⊙ g in c' = f ⊙ c + i ⊙ g)
+        // reads the sum's cotangent in place instead of receiving a copy. Not a sum whose cotangent is kept per step.
+        for (int k = 0; k < Nodes.Length; k++)
+            if (Nodes[k] is { Instr: ScanInstr.Add, CotangentPerStep: false } sum)
+                foreach (var r in sum.Inputs)
+                    if (r.Source == ScanSource.Node && uses[r.Index] == 1 && Nodes[r.Index] is { Instr: not (ScanInstr.Affine or ScanInstr.MatMul) } x
+                        && !x.CotangentPerStep && x.Shape.Equals(sum.Shape))
+                        x.CotangentOf = k;
         foreach (var group in Enumerable.Range(0, Nodes.Length)
             .Where(k => Nodes[k] is { Instr: ScanInstr.Affine, CotangentOf: >= 0 }).GroupBy(k => Nodes[k].CotangentOf))
             if (group.ToArray() is [var a, var b] && Nodes[a].Inputs[1] != Nodes[b].Inputs[1])

@@ -149,7 +149,7 @@ internal sealed partial class CompiledScanOp
         private (T[] Array, int Offset) Cotangent(int k, int t, int lo)
         {
             int row = RowSize(new ScanRef(ScanSource.Node, k)), at = row == 0 ? 0 : lo * row;
-            if (_nodes[k].CotangentOf >= 0) k = _nodes[k].CotangentOf;
+            while (_nodes[k].CotangentOf >= 0) k = _nodes[k].CotangentOf;
             return _nodes[k].CotangentPerStep ? (_cotSteps[k]!, t * _nodes[k].Size + at) : (_cot[k]!, at);
         }
 
@@ -199,6 +199,19 @@ internal sealed partial class CompiledScanOp
                     var o = Into(n.Inputs[0], t, lo, hi, part, n, tmp, out bool direct);
                     TensorPrimitives.Negate(g, o);
                     Deliver(n.Inputs[0], t, lo, hi, part, o, direct);
+                    break;
+                }
+                case ScanInstr.Sigmoid or ScanInstr.Tanh or ScanInstr.Exp or ScanInstr.Relu when n.Inputs[0] is { Source: ScanSource.Node } p
+                    && _nodes[p.Index].InPlace:
+                {
+                    // g_x straight into the piece's columns of the sliced value's cotangent, which the piece's rule then skips.
+                    var piece = _nodes[p.Index];
+                    var (into, offset, _) = Target(piece.Inputs[0], t, lo, hi, part);
+                    part.Has[p.Index] = part.Done[p.Index] = true;
+                    var y = Value(new ScanRef(ScanSource.Node, k), t, lo, hi);
+                    int from = ShapeOf(piece.Inputs[0])[-1];
+                    for (int r = 0; r < len / cols; r++)
+                        Activation(n.Instr, y.Slice(r * cols, cols), g.Slice(r * cols, cols), into!.AsSpan(offset + r * from + piece.SliceStart, cols));
                     break;
                 }
                 case ScanInstr.Sigmoid or ScanInstr.Tanh or ScanInstr.Exp or ScanInstr.Relu:

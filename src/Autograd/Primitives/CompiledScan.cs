@@ -182,7 +182,7 @@ internal sealed partial class CompiledScanOp : Primitive
             {
                 var n = _nodes[k];
                 // A hoisted map not kept for the rule has all steps in its step buffer, read by the forward only.
-                if (!n.Stored && !n.Fused) _scratch[k] = ArrayPool<T>.Shared.Rent(n.Hoisted ? _steps * n.Size : n.Size);
+                if (!n.Stored && !n.Fused && !n.InPlace) _scratch[k] = ArrayPool<T>.Shared.Rent(n.Hoisted ? _steps * n.Size : n.Size);
                 // PERF: an affine map of x_t alone, for every step at once: one product over T·B rows.
                 if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], Locate(new ScanRef(ScanSource.Node, k), 0), parallel: true);
             }
@@ -194,7 +194,7 @@ internal sealed partial class CompiledScanOp : Primitive
                     ForRows((lo, hi) =>
                     {
                         for (int k = 0; k < _nodes.Length; k++)
-                            if (!_nodes[k].Hoisted && !_nodes[k].Fused) Evaluate(k, t, lo, hi);
+                            if (_nodes[k] is { Hoisted: false, Fused: false, InPlace: false }) Evaluate(k, t, lo, hi);
                     });
                 }
                 int ySize = _op._program.YShape.Size, at = _steps * ySize;
@@ -249,10 +249,10 @@ internal sealed partial class CompiledScanOp : Primitive
                     Binary(n.Instr, Value(n.Inputs[0], t, lo, hi), Value(n.Inputs[1], t, lo, hi), y, n.Shape[-1]);
                     break;
                 case ScanInstr.Neg: Arith.NegK.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
-                case ScanInstr.Sigmoid: SigmoidOp.Fwd.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
-                case ScanInstr.Tanh: TanhOp.Fwd.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
-                case ScanInstr.Relu: ReluOp.Fwd.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
-                case ScanInstr.Exp: Arith.ExpK.Apply(Value(n.Inputs[0], t, lo, hi), y, 0); break;
+                case ScanInstr.Sigmoid: Map<SigmoidOp.Fwd>(n.Inputs[0], t, lo, hi, y); break;
+                case ScanInstr.Tanh: Map<TanhOp.Fwd>(n.Inputs[0], t, lo, hi, y); break;
+                case ScanInstr.Relu: Map<ReluOp.Fwd>(n.Inputs[0], t, lo, hi, y); break;
+                case ScanInstr.Exp: Map<Arith.ExpK>(n.Inputs[0], t, lo, hi, y); break;
                 case ScanInstr.Slice:
                 {
                     var x = Value(n.Inputs[0], t, lo, hi);
@@ -263,6 +263,19 @@ internal sealed partial class CompiledScanOp : Primitive
                 }
                 default: throw new InvalidOperationException($"scan: no forward for {n.Instr}.");
             }
+        }
+
+        // y = K(x) for an activation, row by row from the input's columns when x is a slice read in place.
+        private void Map<K>(ScanRef x, int t, int lo, int hi, Span<T> y) where K : IUnaryKernel
+        {
+            if (x.Source != ScanSource.Node || _nodes[x.Index] is not { InPlace: true } piece)
+            {
+                K.Apply(Value(x, t, lo, hi), y, 0);
+                return;
+            }
+            var (a, o, _) = Rows(piece.Inputs[0], t, lo, hi);
+            int cols = piece.Shape[-1], from = ShapeOf(piece.Inputs[0])[-1];
+            for (int r = 0; r < y.Length / cols; r++) K.Apply<T>(a.AsSpan(o + r * from + piece.SliceStart, cols), y.Slice(r * cols, cols), 0);
         }
 
         // An affine map's weight W [out, in] (y = a Wᵀ + b) or a matmul's W [in, out] (y = a W): (out, in, W stored as [out, in]).

@@ -74,11 +74,20 @@ public class CompiledScanTests
             var e = Exp(Neg(Slice(a, -1, 0, H)) * 0.5);
             return ((s.C, Tanh(s.H + e * p.V)), x);
         },
+        // Sums that read their operands' cotangents in place: n is also read elsewhere (it gets the sum's cotangent
+        // added, not shared), and the sum of a sum shares the outer one's.
+        ["sums"] = (p, s, x) =>
+        {
+            var n = Tanh(Affine(s.H, p.Q, p.V) + Slice(MatMul(x, p.M), -1, 0, H));
+            var h1 = n + Sigmoid(s.C) * n;
+            var c1 = (s.C * n + Tanh(s.C)) + Neg(h1);
+            return ((h1, c1), h1 * n);
+        },
     };
 
     public static TheoryData<string, bool> CellsAndDirections =>
         new() { { "lstm", false }, { "lstm", true }, { "gru-like", false }, { "gru-like", true }, { "swap", false }, { "swap", true }, { "residual", false }, { "residual", true }, { "chunk-and-whole", false }, { "chunk-and-whole", true },
-            { "lstm-hx", false }, { "lstm-hx", true } };
+            { "lstm-hx", false }, { "lstm-hx", true }, { "sums", false }, { "sums", true } };
 
     private static Tensor Loss(Cell cell, Weights p, Tensor xs, Tensor h0, Tensor c0, ScanOptions options, out Tensor ys)
     {
