@@ -79,7 +79,8 @@ internal sealed partial class CompiledScanOp : Primitive
     }
 
     /// <summary>One forward or backward pass over the program, in dtype <typeparamref name="T"/>. The forward pass is
-    /// here, the derivative in CompiledScan.Rule.cs.</summary>
+    /// here, the derivative in CompiledScan.Rule.cs (its products in CompiledScan.Products.cs), the elementwise kernels
+    /// of both in CompiledScan.Elementwise.cs.</summary>
     private sealed partial class Run<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         // PERF: a step whose values all have the batch on axis 0 runs as two halves of the batch, one per core, GEMMs
@@ -265,19 +266,6 @@ internal sealed partial class CompiledScanOp : Primitive
             }
         }
 
-        // y = K(x) for an activation, row by row from the input's columns when x is a slice read in place.
-        private void Map<K>(ScanRef x, int t, int lo, int hi, Span<T> y) where K : IUnaryKernel
-        {
-            if (x.Source != ScanSource.Node || _nodes[x.Index] is not { InPlace: true } piece)
-            {
-                K.Apply(Value(x, t, lo, hi), y, 0);
-                return;
-            }
-            var (a, o, _) = Rows(piece.Inputs[0], t, lo, hi);
-            int cols = piece.Shape[-1], from = ShapeOf(piece.Inputs[0])[-1];
-            for (int r = 0; r < y.Length / cols; r++) K.Apply<T>(a.AsSpan(o + r * from + piece.SliceStart, cols), y.Slice(r * cols, cols), 0);
-        }
-
         // An affine map's weight W [out, in] (y = a Wᵀ + b) or a matmul's W [in, out] (y = a W): (out, in, W stored as [out, in]).
         private (int Outs, int Ins, bool OutsFirst) Weight(ScanNode n)
         {
@@ -304,33 +292,6 @@ internal sealed partial class CompiledScanOp : Primitive
             var (outs, ins, outsFirst) = Weight(n);
             Tensors.Gemm.Multiply(false, outsFirst, rows, outs, ins, a.Array, a.Offset, _ext[n.Inputs[1].Index], 0, y.Array, y.Offset,
                 accumulate: accumulate, cacheB: true, parallel: parallel);
-        }
-
-        // y = a op b, each operand of y's size, one element, or one row of `cols` (broadcast over rows).
-        private static void Binary(ScanInstr op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y, int cols)
-        {
-            if (a.Length == y.Length && b.Length == y.Length)
-            {
-                if (op == ScanInstr.Add) TensorPrimitives.Add(a, b, y);
-                else if (op == ScanInstr.Sub) TensorPrimitives.Subtract(a, b, y);
-                else TensorPrimitives.Multiply(a, b, y);
-            }
-            else if (b.Length == 1)
-            {
-                if (op == ScanInstr.Add) TensorPrimitives.Add(a, b[0], y);
-                else if (op == ScanInstr.Sub) TensorPrimitives.Subtract(a, b[0], y);
-                else TensorPrimitives.Multiply(a, b[0], y);
-            }
-            else if (a.Length == 1)
-            {
-                if (op == ScanInstr.Add) TensorPrimitives.Add(b, a[0], y);
-                else if (op == ScanInstr.Sub) TensorPrimitives.Subtract(a[0], b, y);
-                else TensorPrimitives.Multiply(b, a[0], y);
-            }
-            else
-                for (int r = 0; r < y.Length / cols; r++)
-                    Binary(op, a.Length == y.Length ? a.Slice(r * cols, cols) : a, b.Length == y.Length ? b.Slice(r * cols, cols) : b,
-                        y.Slice(r * cols, cols), cols);
         }
     }
 }
