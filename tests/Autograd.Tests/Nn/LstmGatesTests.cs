@@ -107,6 +107,30 @@ public class LstmGatesTests
         ScanTests.Close(gc.BiasHh!, gf.BiasHh!, 11);
     }
 
+    // Activation's span kernels give every element the same value whichever lanes compute it: vectors or the scalar tail
+    // of a span (a span of 16·k values, the same values in spans of 8, and of 1).
+    [Fact]
+    public void Sigma_and_tanh_over_a_span_do_not_depend_on_which_lanes_compute_an_element()
+    {
+        var x = new float[16 * 64];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((i * 7919 % x.Length) / (double)x.Length * 24 - 12) * (i % 5 == 0 ? 0.04f : 1f);
+        for (int i = 0; i < 256; i++) x[3 * 256 + i] = -0.7f + i * (1.4f / 256); // where PreciseTanh changes formula (|x| = 0.625)
+        foreach (var kernel in new Action<ReadOnlySpan<float>, Span<float>>[]
+            { (a, y) => Autograd.Activation.Sigmoid(a, y), (a, y) => Autograd.Activation.Tanh(a, y), Autograd.Activation.PreciseTanh })
+        {
+            var whole = new float[x.Length];
+            kernel(x, whole);
+            foreach (int width in new[] { 8, 1 })
+            {
+                var pieces = new float[x.Length];
+                for (int i = 0; i < x.Length; i += width) kernel(x.AsSpan(i, width), pieces.AsSpan(i, width));
+                for (int i = 0; i < x.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(pieces[i]),
+                        $"x = {x[i]}: {whole[i]} in a span of {x.Length}, {pieces[i]} in spans of {width}");
+            }
+        }
+    }
+
     // The float32 exponential behind the fused σ and tanh (Activation.ExpSingle, Cephes' expf) against Math.Exp: within
     // 3e-7 relative over [-87, 88] (every point of a fine grid, both ends and 0), its vector lanes equal to its scalar
     // tail bit for bit, σ and tanh saturated at ±∞ and large inputs (σ within 1e-37 of 0), and NaN passed through.
