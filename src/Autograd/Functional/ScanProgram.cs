@@ -33,6 +33,11 @@ internal sealed record ScanNode(ScanInstr Instr, ScanRef[] Inputs, Shape Shape, 
     /// <summary>Computed by the add that uses it (<see cref="FusedProduct"/>), not on its own.</summary>
     public bool Fused { get; set; }
 
+    /// <summary>On an add with a <see cref="FusedProduct"/>: the index of its other operand, a product used by it alone,
+    /// whose buffer is the add's value: that product starts from both biases and the add accumulates its own product
+    /// onto it, with no copy and no bias pass of its own; −1 for none.</summary>
+    public int Onto { get; set; } = -1;
+
     /// <summary>The index of the add whose cotangent this node's is (its only use, same shape; a product, or an
     /// elementwise value): its rule reads it there instead of receiving a copy; −1 for its own.</summary>
     public int CotangentOf { get; set; } = -1;
@@ -187,6 +192,7 @@ internal sealed class ScanProgram
                 {
                     n.FusedProduct = n.Inputs[i].Index;
                     Nodes[n.Inputs[i].Index].Fused = true;
+                    if (!n.Stored && Product(n.Inputs[1 - i], n) && !Nodes[n.Inputs[1 - i].Index].Stored) n.Onto = n.Inputs[1 - i].Index;
                 }
         }
         // PERF: likewise an elementwise value used only by a sum of its own shape (f ⊙ c and i ⊙ g in c' = f ⊙ c + i ⊙ g)

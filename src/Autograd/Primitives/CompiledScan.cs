@@ -94,6 +94,7 @@ internal sealed partial class CompiledScanOp : Primitive
         private readonly T[][] _init, _ext;
         private readonly Shape[] _extShapes;
         private readonly T[]?[] _scratch; // a node's value within one step, when it is not kept for every step
+        private readonly T[]?[] _startRow; // per product: the row its value starts from (its bias, plus an add's: Onto)
         private readonly int _steps;
         private readonly int _batch;      // B when every x, carry and node value is [B, ...]; otherwise 1 (no rows to split)
         private readonly bool _split;     // run each step as two halves of the batch
@@ -111,6 +112,12 @@ internal sealed partial class CompiledScanOp : Primitive
             _extShapes = new Shape[_ext.Length];
             for (int j = 0; j < _ext.Length; j++) (_ext[j], _extShapes[j]) = (inputs[1 + carries + j].Value.Array<T>(), inputs[1 + carries + j].Shape);
             _scratch = new T[_nodes.Length][];
+            _startRow = new T[_nodes.Length][];
+            for (int k = 0; k < _nodes.Length; k++)
+                if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul && Bias(_nodes[k]) is { } own) _startRow[k] = own;
+            foreach (var n in _nodes)
+                if (n.Onto >= 0 && Bias(_nodes[n.FusedProduct]) is { } more)
+                    _startRow[n.Onto] = _startRow[n.Onto] is { } own ? Sum(own, more) : more;
             int b = op._xShape.Rank > 0 ? op._xShape[0] : 0;
             bool batched = b > 0 && op._carryShapes.All(c => c.Rank > 0 && c[0] == b) && _nodes.All(n => n.Shape.Rank > 0 && n.Shape[0] == b)
                 && !_nodes.Any(n => n.Instr is ScanInstr.Affine or ScanInstr.MatMul && n.Inputs[0].Source == ScanSource.External)
@@ -140,6 +147,7 @@ internal sealed partial class CompiledScanOp : Primitive
         private (T[] Array, int Offset) Locate(ScanRef r, int t)
         {
             while (r.Source == ScanSource.Carry && t != First) (r, t) = (_op._program.CarryOut[r.Index], Prev(t));
+            if (r.Source == ScanSource.Node && _nodes[r.Index].Onto >= 0) r = new ScanRef(ScanSource.Node, _nodes[r.Index].Onto);
             return r.Source switch
             {
                 ScanSource.X => (_xs, t * _op._xShape.Size),
@@ -183,9 +191,9 @@ internal sealed partial class CompiledScanOp : Primitive
             {
                 var n = _nodes[k];
                 // A hoisted map not kept for the rule has all steps in its step buffer, read by the forward only.
-                if (!n.Stored && !n.Fused && !n.InPlace) _scratch[k] = ArrayPool<T>.Shared.Rent(n.Hoisted ? _steps * n.Size : n.Size);
+                if (!n.Stored && !n.Fused && !n.InPlace && n.Onto < 0) _scratch[k] = ArrayPool<T>.Shared.Rent(n.Hoisted ? _steps * n.Size : n.Size);
                 // PERF: an affine map of x_t alone, for every step at once: one product over T·B rows.
-                if (n.Hoisted) Affine(n, (_xs, 0), _steps * n.Size / n.Shape[-1], Locate(new ScanRef(ScanSource.Node, k), 0), parallel: true);
+                if (n.Hoisted) Affine(k, (_xs, 0), _steps * n.Size / n.Shape[-1], Locate(new ScanRef(ScanSource.Node, k), 0), parallel: true);
             }
             try
             {
@@ -226,22 +234,22 @@ internal sealed partial class CompiledScanOp : Primitive
                 case ScanInstr.Affine or ScanInstr.MatMul:
                 {
                     var (a, o, _) = Rows(n.Inputs[0], t, lo, hi);
-                    Affine(n, (a, o), yn / n.Shape[-1], (ya, yo), parallel: !_split);
+                    Affine(k, (a, o), yn / n.Shape[-1], (ya, yo), parallel: !_split);
                     break;
                 }
                 case ScanInstr.Add when n.FusedProduct >= 0:
                 {
-                    // other + (a Wᵀ + b): the bias added to the other operand, then the product accumulated onto it.
+                    // other + (a Wᵀ + b): the bias added to the other operand, then the product accumulated onto it. With
+                    // Onto, y is the other operand's buffer, which started from this bias too.
                     var product = _nodes[n.FusedProduct];
                     var other = n.Inputs[n.Inputs[0] == new ScanRef(ScanSource.Node, n.FusedProduct) ? 1 : 0];
-                    var addend = Value(other, t, lo, hi);
                     int outs = n.Shape[-1];
-                    if (product.Inputs.Length == 3)
+                    if (n.Onto < 0 && Bias(product) is { } b)
                     {
-                        var b = _ext[product.Inputs[2].Index].AsSpan(0, outs);
-                        for (int r = 0; r < yn / outs; r++) TensorPrimitives.Add(addend.Slice(r * outs, outs), b, y.Slice(r * outs, outs));
+                        var addend = Value(other, t, lo, hi);
+                        for (int r = 0; r < yn / outs; r++) TensorPrimitives.Add(addend.Slice(r * outs, outs), b.AsSpan(0, outs), y.Slice(r * outs, outs));
                     }
-                    else addend.CopyTo(y);
+                    else if (n.Onto < 0) Value(other, t, lo, hi).CopyTo(y);
                     var (a, o, _) = Rows(product.Inputs[0], t, lo, hi);
                     Product(product, (a, o), yn / outs, (ya, yo), accumulate: true, parallel: !_split);
                     break;
@@ -273,17 +281,24 @@ internal sealed partial class CompiledScanOp : Primitive
             return n.Instr == ScanInstr.Affine ? (w[0], w[1], true) : (w[1], w[0], false);
         }
 
-        // y = a Wᵀ + b (or a W) over `rows` rows of a, as AffineOp.Forward and MatMulOp do.
-        private void Affine(ScanNode n, (T[] Array, int Offset) a, int rows, (T[] Array, int Offset) y, bool parallel)
+        // y = a Wᵀ + b (or a W) over `rows` rows of a, as AffineOp.Forward and MatMulOp do; b is the start row of node k.
+        private void Affine(int k, (T[] Array, int Offset) a, int rows, (T[] Array, int Offset) y, bool parallel)
         {
-            int outs = Weight(n).Outs;
-            bool bias = n.Inputs.Length == 3;
-            if (bias)
-            {
-                var b = _ext[n.Inputs[2].Index].AsSpan(0, outs);
-                for (int r = 0; r < rows; r++) b.CopyTo(y.Array.AsSpan(y.Offset + r * outs, outs));
-            }
-            Product(n, a, rows, y, accumulate: bias, parallel);
+            var start = _startRow[k];
+            int outs = Weight(_nodes[k]).Outs;
+            if (start is not null)
+                for (int r = 0; r < rows; r++) start.AsSpan(0, outs).CopyTo(y.Array.AsSpan(y.Offset + r * outs, outs));
+            Product(_nodes[k], a, rows, y, accumulate: start is not null, parallel);
+        }
+
+        // An affine map's bias, or null.
+        private T[]? Bias(ScanNode n) => n.Instr == ScanInstr.Affine && n.Inputs.Length == 3 ? _ext[n.Inputs[2].Index] : null;
+
+        private static T[] Sum(T[] a, T[] b)
+        {
+            var s = new T[a.Length];
+            TensorPrimitives.Add(a, b, s);
+            return s;
         }
 
         // y = a Wᵀ (or a W), or y += that.
