@@ -168,8 +168,8 @@ internal sealed class ScanProgram
         // PERF: W2's four gates each read one piece of the [B, 4H] sum: copying the pieces out (and their cotangents back)
         // was a pass per piece and direction.
         for (int k = 0; k < Nodes.Length; k++)
-            if (Nodes[k] is { Instr: ScanInstr.Sigmoid or ScanInstr.Tanh or ScanInstr.Exp or ScanInstr.Relu } act && act.Inputs[0].Source == ScanSource.Node
-                && Nodes[act.Inputs[0].Index] is { Partitions: true, Stored: false } piece && uses[act.Inputs[0].Index] == 1)
+            if (Nodes[k] is { Instr: ScanInstr.Sigmoid or ScanInstr.Tanh or ScanInstr.Exp or ScanInstr.Relu } act
+                && act.Inputs[0] is { Source: ScanSource.Node, Index: var p } && uses[p] == 1 && Nodes[p] is { Partitions: true, Stored: false } piece)
                 piece.InPlace = true;
         bool Product(ScanRef r, ScanNode user) => r.Source == ScanSource.Node && Nodes[r.Index] is { Instr: ScanInstr.Affine or ScanInstr.MatMul } p
             && uses[r.Index] == 1 && p.Shape.Equals(user.Shape);
@@ -192,7 +192,8 @@ internal sealed class ScanProgram
                 {
                     n.FusedProduct = n.Inputs[i].Index;
                     Nodes[n.Inputs[i].Index].Fused = true;
-                    if (!n.Stored && Product(n.Inputs[1 - i], n) && !Nodes[n.Inputs[1 - i].Index].Stored) n.Onto = n.Inputs[1 - i].Index;
+                    if (!n.Stored && Product(n.Inputs[1 - i], n) && !Nodes[n.Inputs[1 - i].Index].Stored)
+                        n.Onto = n.Inputs[1 - i].Index;
                 }
         }
         // PERF: likewise an elementwise value used only by a sum of its own shape (f ⊙ c and i ⊙ g in c' = f ⊙ c + i ⊙ g)

@@ -19,7 +19,7 @@ internal sealed partial class CompiledScanOp
         }
 
         private T[]?[] _cot = null!;                       // a node's cotangent within one step (rows split between parts),
-        private T[]?[] _cotSteps = null!;                  // or at every step ([T · size], CotangentPerStep), or none (CotangentOf)
+        private T[]?[] _cotSteps = null!;                  // or at every step ([T · size], CotangentPerStep), or none (CotangentOf, InPlace)
         private T[][] _carryIn = null!, _carryOut = null!; // cotangents of the carry into the later step / into this one
         private bool[] _carryInHas = null!;
         private T[] _gxs = null!;
@@ -29,7 +29,7 @@ internal sealed partial class CompiledScanOp
         {
             var p = _op._program;
             int carries = _op._carryShapes.Length, ySize = p.YShape.Size;
-            _cot = _nodes.Select(n => n.CotangentPerStep || n.CotangentOf >= 0 ? null : ArrayPool<T>.Shared.Rent(n.Size)).ToArray();
+            _cot = _nodes.Select(n => n.CotangentPerStep || n.CotangentOf >= 0 || n.InPlace ? null : ArrayPool<T>.Shared.Rent(n.Size)).ToArray();
             _cotSteps = new T[]?[_nodes.Length];
             _carryIn = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryOut = _op._carryShapes.Select(c => new T[c.Size]).ToArray();

@@ -117,7 +117,7 @@ internal sealed partial class CompiledScanOp : Primitive
                 if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul && Bias(_nodes[k]) is { } own) _startRow[k] = own;
             foreach (var n in _nodes)
                 if (n.Onto >= 0 && Bias(_nodes[n.FusedProduct]) is { } more)
-                    _startRow[n.Onto] = _startRow[n.Onto] is { } own ? Sum(own, more) : more;
+                    _startRow[n.Onto] = _startRow[n.Onto] is { } own ? BiasSum(own, more) : more;
             int b = op._xShape.Rank > 0 ? op._xShape[0] : 0;
             bool batched = b > 0 && op._carryShapes.All(c => c.Rank > 0 && c[0] == b) && _nodes.All(n => n.Shape.Rank > 0 && n.Shape[0] == b)
                 && !_nodes.Any(n => n.Instr is ScanInstr.Affine or ScanInstr.MatMul && n.Inputs[0].Source == ScanSource.External)
@@ -294,7 +294,7 @@ internal sealed partial class CompiledScanOp : Primitive
         // An affine map's bias, or null.
         private T[]? Bias(ScanNode n) => n.Instr == ScanInstr.Affine && n.Inputs.Length == 3 ? _ext[n.Inputs[2].Index] : null;
 
-        private static T[] Sum(T[] a, T[] b)
+        private static T[] BiasSum(T[] a, T[] b)
         {
             var s = new T[a.Length];
             TensorPrimitives.Add(a, b, s);
