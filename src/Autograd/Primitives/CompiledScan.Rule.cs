@@ -12,7 +12,7 @@ internal sealed partial class CompiledScanOp
         private sealed class Part(int nodes, int carries, int scratch, T[][] gExt)
         {
             public readonly bool[] Has = new bool[nodes];            // whether a node's cotangent holds anything this step
-            public readonly bool[] Done = new bool[nodes];           // a product whose rule already ran with its partner's this step
+            public readonly bool[] Done = new bool[nodes];           // a node whose rule another ran this step (a partner product's, a piece's activation)
             public readonly bool[] CarryHas = new bool[carries];     // whether a carry's cotangent into this step does
             public readonly T[] Tmp = ArrayPool<T>.Shared.Rent(scratch); // returned by Backward
             public readonly T[][] GExt = gExt;                        // cotangents of the externals used inside the step
@@ -34,9 +34,10 @@ internal sealed partial class CompiledScanOp
             _carryIn = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryOut = _op._carryShapes.Select(c => new T[c.Size]).ToArray();
             _carryInHas = new bool[carries];
-            // PERF: the results in recycled arrays (as the fused layers' are), the second half's sums in pooled ones.
-            _gxs = Zeroed(_steps * _op._xShape.Size);
-            _gExt = _extShapes.Select(s => Zeroed(s.Size)).ToArray();
+            // PERF: the results in recycled arrays (NDArray.Zeros, as the fused layers' are), the second half's sums in pooled ones.
+            var gxs = NDArray.Zeros(_op._xShape.InsertAxis(0, _steps), DTypeExtensions.Of<T>());
+            var gExt = _extShapes.Select(s => NDArray.Zeros(s, DTypeExtensions.Of<T>())).ToArray();
+            (_gxs, _gExt) = (gxs.Array<T>(), gExt.Select(g => g.Array<T>()).ToArray());
             int scratch = _nodes.Length == 0 ? 0 : _nodes.Max(n => n.Size);
             // The second half sums its externals' cotangents apart, added in at the end: the result does not depend on timing.
             Part[] parts = _split
@@ -95,18 +96,11 @@ internal sealed partial class CompiledScanOp
                     if (g is not null) ArrayPool<T>.Shared.Return(g);
             }
             var result = new NDArray?[1 + carries + _ext.Length];
-            result[0] = new NDArray(_op._xShape.InsertAxis(0, _steps), _gxs);
+            result[0] = gxs;
             for (int i = 0; i < carries; i++)
                 result[1 + i] = _carryInHas[i] ? new NDArray(_op._carryShapes[i], _carryIn[i]) : null;
-            for (int j = 0; j < _ext.Length; j++) result[1 + carries + j] = new NDArray(_extShapes[j], _gExt[j]);
+            for (int j = 0; j < _ext.Length; j++) result[1 + carries + j] = gExt[j];
             return result;
-        }
-
-        private static T[] Zeroed(int length)
-        {
-            var a = Tensors.Recycled.Rent<T>(length);
-            Array.Clear(a);
-            return a;
         }
 
         private static T[] Pooled(int length)

@@ -94,7 +94,7 @@ internal sealed partial class CompiledScanOp : Primitive
         private readonly T[][] _init, _ext;
         private readonly Shape[] _extShapes;
         private readonly T[]?[] _scratch; // a node's value within one step, when it is not kept for every step
-        private readonly T[]?[] _startRow; // per product: the row its value starts from (its bias, plus an add's: Onto)
+        private T[]?[] _startRow = null!; // per product: the row its value starts from (its bias, plus an add's: Onto); forward only
         private readonly int _steps;
         private readonly int _batch;      // B when every x, carry and node value is [B, ...]; otherwise 1 (no rows to split)
         private readonly bool _split;     // run each step as two halves of the batch
@@ -112,12 +112,6 @@ internal sealed partial class CompiledScanOp : Primitive
             _extShapes = new Shape[_ext.Length];
             for (int j = 0; j < _ext.Length; j++) (_ext[j], _extShapes[j]) = (inputs[1 + carries + j].Value.Array<T>(), inputs[1 + carries + j].Shape);
             _scratch = new T[_nodes.Length][];
-            _startRow = new T[_nodes.Length][];
-            for (int k = 0; k < _nodes.Length; k++)
-                if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul && Bias(_nodes[k]) is { } own) _startRow[k] = own;
-            foreach (var n in _nodes)
-                if (n.Onto >= 0 && Bias(_nodes[n.FusedProduct]) is { } more)
-                    _startRow[n.Onto] = _startRow[n.Onto] is { } own ? BiasSum(own, more) : more;
             int b = op._xShape.Rank > 0 ? op._xShape[0] : 0;
             bool batched = b > 0 && op._carryShapes.All(c => c.Rank > 0 && c[0] == b) && _nodes.All(n => n.Shape.Rank > 0 && n.Shape[0] == b)
                 && !_nodes.Any(n => n.Instr is ScanInstr.Affine or ScanInstr.MatMul && n.Inputs[0].Source == ScanSource.External)
@@ -186,6 +180,12 @@ internal sealed partial class CompiledScanOp : Primitive
 
         public NDArray Forward()
         {
+            _startRow = new T[_nodes.Length][];
+            for (int k = 0; k < _nodes.Length; k++)
+                if (_nodes[k].Instr is ScanInstr.Affine or ScanInstr.MatMul && Bias(_nodes[k]) is { } own) _startRow[k] = own;
+            foreach (var n in _nodes)
+                if (n.Onto >= 0 && Bias(_nodes[n.FusedProduct]) is { } more)
+                    _startRow[n.Onto] = _startRow[n.Onto] is { } own ? BiasSum(own, more) : more;
             _op.Stored.Rent<T>(0, _op._storedLength);
             for (int k = 0; k < _nodes.Length; k++)
             {
@@ -209,11 +209,12 @@ internal sealed partial class CompiledScanOp : Primitive
                 int ySize = _op._program.YShape.Size, at = _steps * ySize;
                 // PERF: a recycled array (often the cotangent of the last call's value): a new one of ~1 MB is fresh memory
                 // for the kernel to fault in and the collector to reclaim.
-                var packed = Tensors.Recycled.Rent<T>(at + _op._carryShapes.Sum(c => c.Size));
+                var value = NDArray.Empty<T>(Shape.Of(at + _op._carryShapes.Sum(c => c.Size)));
+                var packed = value.Array<T>();
                 for (int t = 0; t < _steps; t++) Value(_op._program.Y, t, 0, _batch).CopyTo(packed.AsSpan(t * ySize));
                 for (int i = 0; i < _op._carryShapes.Length; at += _op._carryShapes[i].Size, i++)
                     Value(_op._program.CarryOut[i], Last, 0, _batch).CopyTo(packed.AsSpan(at));
-                return new NDArray(Shape.Of(packed.Length), packed);
+                return value;
             }
             finally
             {
@@ -244,12 +245,13 @@ internal sealed partial class CompiledScanOp : Primitive
                     var product = _nodes[n.FusedProduct];
                     var other = n.Inputs[n.Inputs[0] == new ScanRef(ScanSource.Node, n.FusedProduct) ? 1 : 0];
                     int outs = n.Shape[-1];
-                    if (n.Onto < 0 && Bias(product) is { } b)
+                    if (n.Onto < 0)
                     {
                         var addend = Value(other, t, lo, hi);
-                        for (int r = 0; r < yn / outs; r++) TensorPrimitives.Add(addend.Slice(r * outs, outs), b.AsSpan(0, outs), y.Slice(r * outs, outs));
+                        if (Bias(product) is not { } b) addend.CopyTo(y);
+                        else
+                            for (int r = 0; r < yn / outs; r++) TensorPrimitives.Add(addend.Slice(r * outs, outs), b.AsSpan(0, outs), y.Slice(r * outs, outs));
                     }
-                    else if (n.Onto < 0) Value(other, t, lo, hi).CopyTo(y);
                     var (a, o, _) = Rows(product.Inputs[0], t, lo, hi);
                     Product(product, (a, o), yn / outs, (ya, yo), accumulate: true, parallel: !_split);
                     break;

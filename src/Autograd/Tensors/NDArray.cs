@@ -41,9 +41,13 @@ public sealed partial class NDArray
     internal static NDArray Empty<T>(Shape shape) where T : unmanaged => new(shape, Tensors.Recycled.Rent<T>(shape.Size));
 
     /// <summary>A zero-filled array.</summary>
-    public static NDArray Zeros(Shape shape, DType dtype = DType.Float32) => dtype == DType.Float32
-        ? new NDArray(shape, new float[shape.Size])
-        : new NDArray(shape, new double[shape.Size]);
+    // PERF: a large one is a recycled array cleared (Empty), not fresh memory for the kernel to fault in.
+    public static NDArray Zeros(Shape shape, DType dtype = DType.Float32)
+    {
+        var zeros = Empty(shape, dtype);
+        System.Array.Clear(zeros.Data);
+        return zeros;
+    }
 
     /// <summary>An array with every element equal to <paramref name="value"/>.</summary>
     public static NDArray Full(Shape shape, double value, DType dtype = DType.Float32)
